@@ -1,0 +1,10 @@
+"""One module per `dtl` subcommand; `register` adds them all to the group."""
+
+from __future__ import annotations
+
+
+def register(group):
+    from cli.commands import conformance, dtl_cmds
+    group.add_command(conformance.conformance)
+    for cmd in dtl_cmds.COMMANDS:
+        group.add_command(cmd)

@@ -1,0 +1,2 @@
+"""Placeholder until the compile/explain/eval/transform commands land."""
+COMMANDS = []

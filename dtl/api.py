@@ -1,0 +1,199 @@
+"""The library API: compile DTL documents and expressions, run them on entities."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+
+from dtl.backends.closure.compiler import Compiler, run_rule
+from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env, Options
+from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError, Span
+from dtl.ir.lower import lower_expression, lower_program
+from dtl.ir.nodes import Program
+from dtl.provider import DatasetProvider, InMemoryProvider, NullProvider
+from dtl.syntax.jsontree import JList, JNode, JObject, JScalar, from_python, parse_json_text
+
+from dtl.functions import load_all
+
+load_all()
+
+
+def _tree(source, file: str | None) -> tuple[JNode, str | None]:
+    """Accept JSON text, a path to a JSON file, or an already-loaded Python object."""
+    if isinstance(source, FsPath):
+        file = file or str(source)
+        source = source.read_text(encoding="utf-8")
+    if isinstance(source, bytes):
+        source = source.decode("utf-8")
+    if isinstance(source, str):
+        return parse_json_text(source, file), source
+    return from_python(source, file), None
+
+
+def find_rules(node: JNode) -> list[JNode]:
+    """The DTL rule objects in a document: a pipe config, a dtl transform, or bare rules.
+
+    A pipe with several chained dtl transforms yields them in order.
+    """
+    if isinstance(node, JObject):
+        keys = node.keys()
+        if "rules" in keys:
+            return [node.get("rules")]
+        if "transform" in keys:
+            t = node.get("transform")
+            items = t.items if isinstance(t, JList) else (t,)
+            out = []
+            for it in items:
+                if isinstance(it, JObject) and _is_dtl(it):
+                    out.append(it.get("rules"))
+            return out
+        return [node]
+    if isinstance(node, JList) and node.items and not (
+            isinstance(node.items[0], JScalar) and isinstance(node.items[0].value, str)):
+        # a bare list of transforms is the default rule
+        return [JObject((("default", node.span, node),), node.span)]
+    return [node]
+
+
+def _is_dtl(node: JObject) -> bool:
+    t = node.get("type")
+    return isinstance(t, JScalar) and t.value == "dtl" and node.get("rules") is not None
+
+
+@dataclass
+class Transform:
+    """A compiled DTL transform (one or several chained rule sets).
+
+    >>> t = compile({"default": [["copy", "_id"], ["add", "n", ["upper", "_S.name"]]]})
+    >>> t.apply({"_id": "1", "name": "ann"})
+    [{'_id': '1', 'n': 'ANN'}]
+    """
+
+    programs: list[Program]
+    stages: list = field(default_factory=list)  # (Context, default closures) per program
+    mark_filtered: bool = False
+
+    def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
+        """Run the transform on one source entity; returns the target (unless filtered)
+        followed by the entities emitted by `create`, in order."""
+        batch = [entity]
+        for ctx, default in self.stages:
+            nxt = []
+            for src in batch:
+                nxt.extend(self._apply_one(ctx, default, src, bindings))
+            batch = nxt
+        return batch
+
+    def _apply_one(self, ctx, default, entity, bindings):
+        target: dict = {}
+        env = Env(entity, target, ctx, B=bindings)
+        try:
+            stop = run_rule(default, env)
+        except DTLRuntimeError as e:
+            if e.entity_id is None and isinstance(entity, dict):
+                e.entity_id = entity.get("_id")
+                e.args = (f"{e.args[0]} (entity _id={e.entity_id!r})",)
+            raise
+        except RecursionError as e:
+            raise DTLRuntimeError("recursion too deep while transforming",
+                                  entity_id=entity.get("_id") if isinstance(entity, dict) else None) from e
+        out = []
+        if stop is None:
+            out.append(target)
+        elif stop == FILTERED and self.mark_filtered:
+            target["_filtered"] = True
+            out.append(target)
+        out.extend(env.out)
+        return out
+
+    def apply_many(self, entities):
+        """Stream: yields every output entity of every input entity."""
+        for e in entities:
+            yield from self.apply(e)
+
+
+def compile(source, *, file: str | None = None, options: dict | None = None,
+            provider: DatasetProvider | None = None, datasets: dict | None = None,
+            mark_filtered: bool = False, services: dict | None = None) -> Transform:
+    """Compile DTL rules (JSON text, a file path, or Python objects) into a Transform.
+
+    Accepts a pipe config, a ``{"type": "dtl", "rules": ...}`` transform, a rules object or a
+    list of transforms (the default rule). Raises DTLCompileError with every problem found.
+    """
+    tree, text = _tree(source, file)
+    rule_nodes = find_rules(tree)
+    if not rule_nodes:
+        raise DTLCompileError([Diagnostic("no DTL transform found in the document",
+                                          tree.span, "no-dtl")], text)
+    programs, diags = [], []
+    for rn in rule_nodes:
+        try:
+            programs.append(lower_program(rn, text))
+        except DTLCompileError as e:
+            diags.extend(e.diagnostics)
+    if diags:
+        raise DTLCompileError(diags, text)
+    if provider is None:
+        provider = InMemoryProvider(datasets) if datasets else NullProvider()
+    opts = Options.from_dict(options)
+    t = Transform(programs, mark_filtered=mark_filtered)
+    for p in programs:
+        ctx = Context(provider=provider, options=opts, services=dict(services or {}))
+        t.stages.append((ctx, Compiler(ctx).program(p)))
+    return t
+
+
+@dataclass
+class Expression:
+    """A compiled DTL expression."""
+
+    node: object
+    ctx: Context
+    fn: object
+
+    def __call__(self, source: dict | None = None, target: dict | None = None, bindings=None):
+        env = Env(source if source is not None else {}, target if target is not None else {},
+                  self.ctx, B=bindings)
+        return self.fn(env)
+
+
+def compile_expression(source, *, file: str | None = None, options: dict | None = None,
+                       provider: DatasetProvider | None = None, datasets: dict | None = None,
+                       rules: dict | None = None) -> Expression:
+    """Compile one DTL expression (JSON text or a Python value)."""
+    if isinstance(source, str) and not _looks_like_json(source):
+        source = json.dumps(source)  # a bare string such as _S.name
+    tree, text = _tree(source, file)
+    node = lower_expression(tree, text)
+    if provider is None:
+        provider = InMemoryProvider(datasets) if datasets else NullProvider()
+    ctx = Context(provider=provider, options=Options.from_dict(options))
+    comp = Compiler(ctx)
+    if rules:
+        comp.program(lower_program(from_python(rules), None))
+    return Expression(node, ctx, comp.expr(node))
+
+
+def _looks_like_json(text: str) -> bool:
+    s = text.strip()
+    if not s:
+        return False
+    try:
+        json.loads(s)
+        return True
+    except ValueError:
+        return s[0] in "[{\""
+
+
+def evaluate(expr, source: dict | None = None, **kw):
+    """Evaluate one DTL expression with ``_S`` bound to `source`.
+
+    >>> evaluate(["concat", "Hello ", "_S.name"], {"name": "Ann"})
+    'Hello Ann'
+    """
+    return compile_expression(expr, **kw)(source)
+
+
+__all__ = ["compile", "compile_expression", "evaluate", "Transform", "Expression", "find_rules",
+           "DTLError", "Span"]

@@ -1,0 +1,79 @@
+"""Small helpers shared by the function families: list broadcasting, patterns, namespaces."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from dtl.values import as_list, deep_equal, is_true  # noqa: F401  (re-exported for families)
+
+
+def each(values, fn):
+    """Apply `fn` to a single value, or to every element of a list (DTL broadcasting)."""
+    if type(values) is list:
+        return [fn(v) for v in values]
+    return fn(values)
+
+
+def flatten_once(values) -> list:
+    """A list with nested lists spliced in one level deep; a non-list becomes [value]."""
+    out = []
+    for v in as_list(values):
+        if type(v) is list:
+            out.extend(v)
+        else:
+            out.append(v)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def wildcard(pattern: str) -> re.Pattern:
+    """A compiled full-match regex for a DTL wildcard pattern (only * and ? are special)."""
+    parts = []
+    for ch in pattern:
+        if ch == "*":
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def split_property(name: str) -> tuple[str | None, str]:
+    """Split a property name at its last colon into (namespace, identifier)."""
+    ns, sep, ident = name.rpartition(":")
+    return (ns, ident) if sep else (None, name)
+
+
+def property_matches(pattern: str, key: str, ns_aware: bool) -> bool:
+    """Whether a property name matches a wildcard pattern.
+
+    With namespaced identifiers on, the last colon of pattern and key separates namespace and
+    identifier; a pattern without a namespace matches the identifier in every namespace.
+    """
+    if not ns_aware:
+        return wildcard(pattern).fullmatch(key) is not None
+    if pattern.startswith("::"):
+        return wildcard(pattern[2:]).fullmatch(key) is not None
+    pns, pid = split_property(pattern)
+    kns, kid = split_property(key)
+    if pns is None:
+        return wildcard(pid).fullmatch(kid) is not None
+    if kns is None:
+        return False
+    return wildcard(pns).fullmatch(kns) is not None and wildcard(pid).fullmatch(kid) is not None
+
+
+def qualify_property(name: str, opts) -> str:
+    """The target property name under the namespace rules of add/default (NI escape syntax)."""
+    if not opts.namespaced_identifiers:
+        return name
+    if name.startswith("::"):
+        return name[2:]
+    if name.startswith(":"):
+        name = name[1:]
+        return f"{opts.property_namespace}:{name}" if opts.property_namespace else name
+    if ":" in name or name[:1] in ("_", "$") or not opts.property_namespace:
+        return name
+    return f"{opts.property_namespace}:{name}"

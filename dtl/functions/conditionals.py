@@ -1,0 +1,61 @@
+"""Conditional expressions (dtl-functions-conditionals.rst): only the chosen branch runs."""
+
+from __future__ import annotations
+
+from dtl.functions._common import deep_equal, is_true
+from dtl.functions.registry import expression
+
+
+def _by_name(call, c):
+    out: dict = {}
+    for arg, p in zip(call.args, call.params):
+        out.setdefault(p.name, []).append(c.expr(arg))
+    return out
+
+
+@expression("if", "CONDITION(boolean-expression{1}), THEN(value-expression{1}), "
+            "ELSE(value-expression{0|1})", category="conditionals", compiler=True,
+            summary="THEN if the condition holds, else ELSE (or null).")
+def compile_if(call, c):
+    a = _by_name(call, c)
+    cond, then = a["CONDITION"][0], a["THEN"][0]
+    other = a.get("ELSE", [lambda env: None])[0]
+
+    def if_(env):
+        return then(env) if is_true(cond(env)) else other(env)
+    return if_
+
+
+@expression("case", "(VALUE(boolean-expression{1}), THEN(value-expression{1}))+, "
+            "ELSE(value-expression{0|1})", category="conditionals", compiler=True,
+            summary="The THEN of the first true condition, else ELSE (or null).")
+def compile_case(call, c):
+    a = _by_name(call, c)
+    pairs = list(zip(a["VALUE"], a["THEN"]))
+    other = a.get("ELSE", [lambda env: None])[0]
+
+    def case(env):
+        for cond, then in pairs:
+            if is_true(cond(env)):
+                return then(env)
+        return other(env)
+    return case
+
+
+@expression("case-eq", "VALUE(value-expression{1}), (VALUE_N(value-expression{1}), "
+            "THEN(value-expression{1}))+, ELSE(value-expression{0|1})",
+            category="conditionals", compiler=True,
+            summary="The THEN of the first VALUE_N equal to VALUE, else ELSE (or null).")
+def compile_case_eq(call, c):
+    a = _by_name(call, c)
+    value = a["VALUE"][0]
+    pairs = list(zip(a["VALUE_N"], a["THEN"]))
+    other = a.get("ELSE", [lambda env: None])[0]
+
+    def case_eq(env):
+        v = value(env)
+        for cand, then in pairs:
+            if deep_equal(v, cand(env)):
+                return then(env)
+        return other(env)
+    return case_eq
