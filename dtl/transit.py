@@ -190,10 +190,15 @@ def dumps(value, *, sort_keys: bool = False) -> str:
                           allow_nan=True)
 
 
+# orjson reads integers beyond 64 bits as floats; text with such a digit run goes to the stdlib
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
 def loads(text: str | bytes):
     """Parse transit-encoded JSON text into DTL values (integers of any size)."""
-    try:
-        raw = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raw = json.loads(text)  # orjson rejects integers beyond 64 bits
+    data = text.encode() if isinstance(text, str) else text
+    if _LONG_DIGITS.search(data):
+        raw = json.loads(data)
+    else:
+        raw = orjson.loads(data)
     return decode(raw)

@@ -1,2 +1,202 @@
-"""Placeholder until the compile/explain/eval/transform commands land."""
-COMMANDS = []
+"""`dtl compile`, `dtl explain`, `dtl eval`, `dtl transform`: thin wrappers over `dtl`."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_COMPILE, EXIT_RUNTIME, EXIT_IO = 1, 3, 4
+
+
+def _read(path: str) -> tuple[str, str]:
+    try:
+        if path == "-":
+            return sys.stdin.read(), "<stdin>"
+        return Path(path).read_text(encoding="utf-8"), path
+    except OSError as e:
+        click.echo(f"error: cannot read {path}: {e.strerror}", err=True)
+        sys.exit(EXIT_IO)
+
+
+def _options(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        if text.lstrip().startswith("{"):
+            return json.loads(text)
+        return json.loads(Path(text).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise click.BadParameter(f"not a JSON object or file: {e}") from None
+
+
+def _datasets(path: str | None) -> dict | None:
+    """Datasets for hops: a JSON object {dataset: [entities]}, or a folder of NDJSON files."""
+    if not path:
+        return None
+    from dtl import transit
+    p = Path(path)
+    if p.is_dir():
+        out = {}
+        for f in sorted(p.glob("*.ndjson")) + sorted(p.glob("*.jsonl")):
+            with f.open("rb") as fh:
+                out[f.stem] = [transit.loads(line) for line in fh if line.strip()]
+        return out
+    return {k: transit.decode(v) for k, v in json.loads(p.read_text(encoding="utf-8")).items()}
+
+
+def _compile_or_exit(text, file, fmt="text", **kw):
+    import dtl
+    try:
+        return dtl.compile(text, file=file, **kw)
+    except dtl.DTLSyntaxError as e:
+        if fmt == "json":
+            click.echo(json.dumps({"ok": False, "errors": [d.to_json() for d in e.diagnostics]},
+                                  indent=1))
+        else:
+            click.echo(e.render(), err=True)
+        sys.exit(EXIT_COMPILE)
+
+
+_fmt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                    show_default=True, help="text for people, json for machines.")
+_opts = click.option("--options", "options", metavar="JSON|FILE",
+                     help='Pipe settings, e.g. \'{"namespaced_identifiers": true, '
+                          '"namespaces": {"identity": "foo", "property": "bar"}}\'.')
+
+
+@click.command("compile")
+@click.argument("file")
+@_fmt
+@_opts
+def compile_cmd(file, fmt, options):
+    """Check a DTL document without running it.
+
+    FILE is a pipe config, a dtl transform, a rules object or a list of transforms (- for
+    stdin). Prints nothing and exits 0 when it is valid; otherwise prints every error with
+    file:line:col, the line and a caret, and exits 1.
+    """
+    text, name = _read(file)
+    _compile_or_exit(text, name, fmt, options=_options(options))
+    if fmt == "json":
+        click.echo(json.dumps({"ok": True, "errors": []}))
+
+
+@click.command("explain")
+@click.argument("file")
+@_fmt
+@_opts
+def explain_cmd(file, fmt, options):
+    """Show the plan of a DTL document: rules, functions, datasets, properties read/written.
+
+    Every function used is listed with its one-line summary from the function registry, and
+    each transform with the backend that runs it.
+    """
+    from dtl.ir.explain import render_json, render_text
+    text, name = _read(file)
+    t = _compile_or_exit(text, name, fmt, options=_options(options))
+    if fmt == "json":
+        click.echo(json.dumps(render_json(t.programs), indent=1))
+    else:
+        click.echo(render_text(t.programs, name))
+
+
+@click.command("eval")
+@click.argument("expr")
+@click.option("--source", "-s", metavar="JSON", help="The source entity _S (transit JSON).")
+@click.option("--datasets", metavar="PATH", help="Datasets for hops: JSON file or NDJSON folder.")
+@_opts
+def eval_cmd(expr, source, datasets, options):
+    """Evaluate one DTL expression and print the result as transit-encoded JSON.
+
+    \b
+    dtl eval '["upper", "_S.name"]' --source '{"name": "ann"}'
+    dtl eval '_S.orders.amount' -s '{"orders": [{"amount": 1}, {"amount": 2}]}'
+    """
+    import dtl
+    from dtl import transit
+    try:
+        src = transit.loads(source) if source else {}
+    except ValueError as e:
+        raise click.BadParameter(f"--source is not JSON: {e}") from None
+    try:
+        fn = dtl.compile_expression(expr, file="<expr>", options=_options(options),
+                                    datasets=_datasets(datasets))
+    except dtl.DTLSyntaxError as e:
+        click.echo(e.render(), err=True)
+        sys.exit(EXIT_COMPILE)
+    try:
+        click.echo(transit.dumps(fn(src)))
+    except dtl.DTLError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_RUNTIME)
+
+
+@click.command("transform")
+@click.argument("rules")
+@click.argument("input", default="-")
+@click.option("--datasets", metavar="PATH", help="Datasets for hops: JSON file or NDJSON folder.")
+@_opts
+@click.option("--fail-fast", is_flag=True, help="Stop at the first entity that fails.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
+              help="Write failing entities (NDJSON with _id and error) here instead of stderr.")
+def transform_cmd(rules, input, datasets, options, fail_fast, errors_path):
+    """Run DTL RULES over entities: NDJSON in (INPUT, or - for stdin), NDJSON out (stdout).
+
+    Streams one entity at a time. An entity that fails is reported with its _id and the rest
+    go on; the exit code is 3 if any failed.
+    """
+    import dtl
+    from dtl import transit
+    text, name = _read(rules)
+    t = _compile_or_exit(text, name, options=_options(options), datasets=_datasets(datasets))
+    src = sys.stdin.buffer if input == "-" else _open(input)
+    out = sys.stdout
+    errs = open(errors_path, "w", encoding="utf-8") if errors_path else sys.stderr
+    failed = 0
+    gc.disable()  # entities are acyclic: the cyclic GC only costs time here
+    try:
+        for lineno, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            try:
+                entity = transit.loads(line)
+            except ValueError as e:
+                failed += 1
+                errs.write(json.dumps({"line": lineno, "error": f"invalid JSON: {e}"}) + "\n")
+                if fail_fast:
+                    break
+                continue
+            try:
+                results = t.apply(entity)
+            except dtl.DTLError as e:
+                failed += 1
+                eid = entity.get("_id") if isinstance(entity, dict) else None
+                errs.write(json.dumps({"line": lineno, "_id": transit.encode(eid),
+                                       "error": str(e)}) + "\n")
+                if fail_fast:
+                    break
+                continue
+            for r in results:
+                out.write(transit.dumps(r))
+                out.write("\n")
+    finally:
+        gc.enable()
+        out.flush()
+        if errors_path:
+            errs.close()
+    sys.exit(EXIT_RUNTIME if failed else 0)
+
+
+def _open(path):
+    try:
+        return open(path, "rb")
+    except OSError as e:
+        click.echo(f"error: cannot read {path}: {e.strerror}", err=True)
+        sys.exit(EXIT_IO)
+
+
+COMMANDS = [compile_cmd, explain_cmd, eval_cmd, transform_cmd]

@@ -1,0 +1,109 @@
+"""`dtl explain`: a deterministic account of what a compiled transform will do.
+
+For each program (a pipe may chain several dtl transforms): its rules with one numbered line
+per transform, the functions used (with their registry summaries), datasets and hop aliases,
+the `_S` properties read, the `_T` properties written, and the backend of each expression.
+"""
+
+from __future__ import annotations
+
+from dtl.functions.registry import REGISTRY
+from dtl.ir.nodes import Call, HopsSpec, Literal, Path, Program, walk
+from dtl.ir.printer import compact
+
+# transforms that write the target property named by their first argument
+_WRITES_ARG0 = {"add", "add-if", "default"}
+
+
+def _backend(node) -> str:
+    """Which backend runs an expression. Only the closure backend exists so far."""
+    return "closure"
+
+
+def analyse(program: Program) -> dict:
+    functions, reads, writes, datasets, aliases = set(), set(), set(), set(), set()
+    for n in walk(program):
+        if isinstance(n, Call):
+            functions.add((n.name, n.kind))
+            if n.kind == "transform":
+                _writes(n, writes, reads)
+        elif isinstance(n, Path) and n.head == "_S":
+            reads.add(n.elements[0] if n.elements else "*")
+        elif isinstance(n, HopsSpec):
+            for ds, alias in n.datasets:
+                datasets.add(ds)
+                aliases.add(f"{alias} = {ds}")
+        if isinstance(n, Call) and n.name == "lookup-entity" and n.args and \
+                isinstance(n.args[0], Literal):
+            datasets.add(str(n.args[0].value))
+    rules = []
+    for r in program.rules:
+        rules.append({"name": r.name, "line": r.span.line, "transforms": [
+            {"index": i, "text": compact(t, 100), "backend": _backend(t),
+             "line": t.span.line, "column": t.span.column} for i, t in enumerate(r.transforms)]})
+    return {
+        "rules": rules,
+        "functions": [{"name": name, "kind": kind,
+                       "summary": REGISTRY.get(name, kind).summary,
+                       "category": REGISTRY.get(name, kind).category}
+                      for name, kind in sorted(functions)],
+        "datasets": sorted(datasets),
+        "aliases": sorted(aliases),
+        "reads": sorted(reads),
+        "writes": sorted(writes),
+    }
+
+
+def _writes(call: Call, writes: set, reads: set):
+    name, args = call.name, call.args
+    if name in _WRITES_ARG0 and args:
+        writes.add(_name(args[0]))
+    elif name == "copy" and args:
+        pat = _name(args[0])
+        writes.add(pat)
+        reads.add(pat)
+    elif name == "rename" and len(args) == 2:
+        reads.add(_name(args[0]))
+        writes.add(_name(args[1]))
+    elif name == "make-ni" and len(args) >= 2:
+        reads.add(_name(args[1]))
+        writes.add(_name(args[2]) if len(args) > 2 else _name(args[1]) + "-ni")
+    elif name in ("merge", "merge-union"):
+        writes.add("*")
+    elif name == "create-child":
+        writes.add("$children")
+
+
+def _name(node) -> str:
+    if isinstance(node, Literal):
+        v = node.value
+        if isinstance(v, str):
+            return v
+        if isinstance(v, list):
+            return ",".join(map(str, v))
+    if isinstance(node, Call) and node.name == "list":
+        return ",".join(_name(a) for a in node.args)
+    return "<computed>"
+
+
+def render_text(programs: list[Program], file: str | None = None) -> str:
+    out = []
+    for i, p in enumerate(programs, 1):
+        a = analyse(p)
+        out.append(f"transform {i} of {len(programs)}" + (f" ({file})" if file else ""))
+        for r in a["rules"]:
+            out.append(f"  rule {r['name']} ({len(r['transforms'])} transforms)")
+            for t in r["transforms"]:
+                out.append(f"    r{t['index']} := {t['text']}  [{t['backend']}]")
+        out.append("  functions:")
+        for f in a["functions"]:
+            out.append(f"    {f['name']:<22} {f['kind']:<10} {f['summary']}")
+        out.append("  datasets: " + (", ".join(a["datasets"]) or "-"))
+        out.append("  hop aliases: " + (", ".join(a["aliases"]) or "-"))
+        out.append("  reads _S: " + (", ".join(a["reads"]) or "-"))
+        out.append("  writes _T: " + (", ".join(a["writes"]) or "-"))
+    return "\n".join(out)
+
+
+def render_json(programs: list[Program]) -> dict:
+    return {"transforms": [analyse(p) for p in programs]}

@@ -1,0 +1,71 @@
+"""IR -> DTL JSON: the inverse of lowering (up to spans and surface spelling).
+
+`to_json(lower(x))` lowers back to the same IR; tests/test_roundtrip.py checks it.
+"""
+
+from __future__ import annotations
+
+from dtl import transit
+from dtl.ir.nodes import (Call, HopsSpec, Lambda, Literal, Path, Program, Rule, TransformList)
+
+
+def quote_element(el: str) -> str:
+    if el and "." not in el and "'" not in el:
+        return el
+    return "'" + el.replace("'", "''") + "'"
+
+
+def path_text(node: Path) -> str:
+    return node.head + "." + ".".join(quote_element(e) for e in node.elements)
+
+
+def to_json(node):
+    """The DTL JSON value of an IR node (literals transit-encoded)."""
+    if isinstance(node, Literal):
+        v = node.value
+        if isinstance(v, str) and _needs_literal(v):
+            return ["literal", v]
+        if isinstance(v, list | dict):
+            enc = transit.encode(v)
+            return ["literal", enc] if isinstance(v, list) else enc
+        return transit.encode(v)
+    if isinstance(node, Path):
+        return path_text(node)
+    if isinstance(node, Lambda):
+        return to_json(node.body)
+    if isinstance(node, Call):
+        return [node.name, *(to_json(a) for a in node.args)]
+    if isinstance(node, TransformList):
+        return [to_json(c) for c in node.items]
+    if isinstance(node, HopsSpec):
+        d: dict = {"datasets": [f"{ds} {a}" for ds, a in node.datasets],
+                   "where": [to_json(w) for w in node.where]}
+        if isinstance(node.returns, tuple):
+            d["return"] = ",".join(node.returns)
+        elif node.returns is not None:
+            d["return"] = to_json(node.returns)
+        for k, v in node.options:
+            d[k] = v
+        if node.subsets:
+            d["subsets"] = {a: to_json(n) for a, n in node.subsets}
+        return d
+    if isinstance(node, Rule):
+        return [to_json(c) for c in node.transforms]
+    if isinstance(node, Program):
+        return {r.name: to_json(r) for r in node.rules}
+    raise TypeError(type(node).__name__)
+
+
+def _needs_literal(s: str) -> bool:
+    """Strings that would not read back as themselves: path-like or starting with '~'."""
+    if s[:1] == "~":
+        return False  # transit.encode escapes these as ~~
+    head = s.split(".", 1)[0]
+    return "." in s and head.replace("_", "a").replace("-", "a").isalnum() and head[:1] != "-"
+
+
+def compact(node, limit: int = 80) -> str:
+    """A one-line rendering for listings."""
+    import json
+    text = json.dumps(to_json(node), ensure_ascii=False, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
