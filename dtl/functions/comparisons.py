@@ -1,0 +1,95 @@
+"""Comparisons (dtl-functions-comparisons.rst): eq, neq, gt, gte, lt, lte.
+
+`eq`/`neq` coerce both sides to lists (null -> [], x -> [x]) and compare those exactly, so
+``["eq", 1, ["list", 1]]`` holds. The ordering functions compare only the first value of each
+side (null for null or an empty list) under the mixed-type ordering of entity-data-model.rst,
+which makes them a total order: null sorts before every other value.
+
+These run once per entity in most pipes, so each starts with a same-type scalar fast path.
+"""
+
+from __future__ import annotations
+
+from dtl.functions.registry import expression
+from dtl.values import deep_equal, order_key
+
+# Same-type pairs of these compare directly with Python operators, with DTL's meaning.
+_FAST = frozenset({int, str, float})
+
+_SIG = "LEFT(value-expression{1}), RIGHT(value-expression{1})"
+
+
+def _first(v):
+    if type(v) is list:
+        return v[0] if v else None
+    return v
+
+
+def equal(a, b) -> bool:
+    """DTL `eq`: both sides as lists, compared element-wise with DTL equality."""
+    ta = type(a)
+    if ta is type(b) and ta in _FAST:
+        return a == b
+    if ta is not list:
+        a = [] if a is None else [a]
+    if type(b) is not list:
+        b = [] if b is None else [b]
+    return deep_equal(a, b)
+
+
+def _keys(a, b):
+    """Comparable keys of the first values of a and b (mixed-type ordering)."""
+    a, b = _first(a), _first(b)
+    return order_key(a), order_key(b)
+
+
+@expression("eq", _SIG, category="comparisons",
+            summary="True if both values, taken as lists, are exactly equal.")
+def eq(left, right):
+    return equal(left, right)
+
+
+@expression("neq", _SIG, category="comparisons",
+            summary="False if both values, taken as lists, are exactly equal.")
+def neq(left, right):
+    return not equal(left, right)
+
+
+@expression("gt", _SIG, category="comparisons",
+            summary="True if the first value of LEFT sorts after that of RIGHT.")
+def gt(left, right):
+    t = type(left)
+    if t is type(right) and t in _FAST:
+        return left > right
+    ka, kb = _keys(left, right)
+    return ka > kb
+
+
+@expression("gte", _SIG, category="comparisons",
+            summary="True if the first value of LEFT sorts after or equal to that of RIGHT.")
+def gte(left, right):
+    t = type(left)
+    if t is type(right) and t in _FAST:
+        return left >= right
+    ka, kb = _keys(left, right)
+    return ka >= kb
+
+
+@expression("lt", _SIG, category="comparisons",
+            summary="True if the first value of LEFT sorts before that of RIGHT.")
+def lt(left, right):
+    t = type(left)
+    if t is type(right) and t in _FAST:
+        return left < right
+    ka, kb = _keys(left, right)
+    return ka < kb
+
+
+@expression("lte", _SIG, category="comparisons",
+            summary="True if the first value of LEFT sorts before or equal to that of RIGHT.")
+def lte(left, right):
+    t = type(left)
+    if t is type(right) and t in _FAST:
+        return left <= right
+    ka, kb = _keys(left, right)
+    return ka <= kb
