@@ -130,13 +130,19 @@ def parse_json_text(text: str, file: str | None = None) -> JNode:
     try:
         tree = parser("json").parse(text)
     except UnexpectedInput as e:
-        raise DTLSyntaxError([_json_error(e, file)], text) from None
+        raise DTLSyntaxError([_json_error(e, file, text)], text) from None
     node = _Build(file).transform(tree)
     return _with_pointers(node)
 
 
-def _json_error(e: UnexpectedInput, file) -> Diagnostic:
+def _json_error(e: UnexpectedInput, file, text: str) -> Diagnostic:
     line, col = getattr(e, "line", None), getattr(e, "column", None)
+    pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, UnexpectedToken) and e.token.value in ("]", "}") and pos is not None \
+            and text[:pos].rstrip().endswith(","):
+        return Diagnostic(f"invalid JSON: trailing comma before {e.token.value!r}",
+                          Span(file, line, col), code="json-syntax",
+                          hint="JSON allows no comma after the last element")
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
         msg = "unexpected end of JSON text"
     elif isinstance(e, UnexpectedCharacters):
