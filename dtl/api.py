@@ -121,6 +121,18 @@ def compile(source, *, file: str | None = None, options: dict | None = None,
     Accepts a pipe config, a ``{"type": "dtl", "rules": ...}`` transform, a rules object or a
     list of transforms (the default rule). Raises DTLCompileError with every problem found.
     """
+    try:
+        return _compile(source, file, options, provider, datasets, mark_filtered, services)
+    except RecursionError:
+        raise _too_deep(file) from None
+
+
+def _too_deep(file):
+    return DTLCompileError([Diagnostic("the document is nested too deeply to compile",
+                                       Span(file), "too-deep")])
+
+
+def _compile(source, file, options, provider, datasets, mark_filtered, services):
     tree, text = _tree(source, file)
     rule_nodes = find_rules(tree)
     if not rule_nodes:
@@ -155,13 +167,23 @@ class Expression:
     def __call__(self, source: dict | None = None, target: dict | None = None, bindings=None):
         env = Env(source if source is not None else {}, target if target is not None else {},
                   self.ctx, B=bindings)
-        return self.fn(env)
+        try:
+            return self.fn(env)
+        except RecursionError as e:
+            raise DTLRuntimeError("recursion too deep while evaluating") from e
 
 
 def compile_expression(source, *, file: str | None = None, options: dict | None = None,
                        provider: DatasetProvider | None = None, datasets: dict | None = None,
                        rules: dict | None = None) -> Expression:
     """Compile one DTL expression (JSON text or a Python value)."""
+    try:
+        return _compile_expression(source, file, options, provider, datasets, rules)
+    except RecursionError:
+        raise _too_deep(file) from None
+
+
+def _compile_expression(source, file, options, provider, datasets, rules):
     if isinstance(source, str) and not _looks_like_json(source):
         source = json.dumps(source)  # a bare string such as _S.name
     tree, text = _tree(source, file)
