@@ -1,0 +1,45 @@
+"""Boolean functions (dtl-functions-booleans.rst)."""
+
+from __future__ import annotations
+
+from dtl.functions.registry import expression
+
+_WORDS = {"true": True, "false": False}
+_SKIP = object()
+
+
+@expression("boolean", "FUNCTION(function-expression{0|1}), VALUES(value-expression{1})",
+            category="booleans",
+            summary="Booleans from booleans and the strings \"true\"/\"false\" (any case); other "
+                    "values are dropped or replaced by FUNCTION's value.")
+def boolean(function=None, values=None):
+    def one(v):
+        t = type(v)
+        if t is bool:
+            return v
+        if t is str and len(v) in (4, 5):
+            b = _WORDS.get(v.lower())
+            if b is not None:
+                return b
+        return _SKIP if function is None else function(v)
+
+    if type(values) is list:
+        out = []
+        for v in values:
+            if v is not None:  # null is not converted, so never replaced either
+                r = one(v)
+                if r is not _SKIP:
+                    out.append(r)
+        return out
+    if values is None:
+        return None
+    r = one(values)
+    return None if r is _SKIP else r
+
+
+@expression("is-boolean", "VALUES(value-expression{1})", category="booleans",
+            summary="Whether the value (or a list's first element) is a boolean.")
+def is_boolean(values):
+    if type(values) is list:
+        return bool(values) and type(values[0]) is bool
+    return type(values) is bool
