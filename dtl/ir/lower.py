@@ -141,6 +141,8 @@ class Lowerer:
                        f"signature: {name}({spec.signature})")
             return Literal(None, node.span)
         lowered = tuple(self.argument(a, p, spec, scope) for a, p in zip(args, params))
+        if name == "literal" and kind == EXPRESSION and isinstance(lowered[0], Literal):
+            return Literal(lowered[0].value, node.span)  # a constant, whatever it looks like
         if name in ("apply", "apply-hops") and lowered and isinstance(lowered[0], Literal):
             self.rule_refs.append((lowered[0].value, lowered[0].span, name))
         return Call(name, kind, lowered, tuple(params), node.span)

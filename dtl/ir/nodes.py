@@ -5,7 +5,7 @@ Passes and backends never mutate nodes; they build new ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dtl.errors import Span
 
@@ -34,7 +34,7 @@ class Path:
     elements: tuple[str, ...]
     span: Span
     is_alias: bool = False
-    text: str = ""
+    text: str = field(default="", compare=False)  # as written; spelling is not identity
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,8 @@ def to_json(node):
     if isinstance(node, Lambda):
         return to_json(node.body)
     if isinstance(node, Call):
-        return [node.name, *(to_json(a) for a in node.args)]
+        return [node.name, *(transit.encode(a.value) if p.kind == "value" else to_json(a)
+                             for a, p in zip(node.args, node.params))]
     if isinstance(node, TransformList):
         return [to_json(c) for c in node.items]
     if isinstance(node, HopsSpec):
@@ -57,11 +58,8 @@ def to_json(node):
 
 
 def _needs_literal(s: str) -> bool:
-    """Strings that would not read back as themselves: path-like or starting with '~'."""
-    if s[:1] == "~":
-        return False  # transit.encode escapes these as ~~
-    head = s.split(".", 1)[0]
-    return "." in s and head.replace("_", "a").replace("-", "a").isalnum() and head[:1] != "-"
+    """Strings that could read back as a path (a variable or hop alias, then a dot)."""
+    return "." in s and s[:1] != "~"
 
 
 def compact(node, limit: int = 80) -> str:
