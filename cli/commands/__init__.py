@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def register(group):
-    from cli.commands import conformance, dtl_cmds
+    from cli.commands import conformance, dtl_cmds, functions
     group.add_command(conformance.conformance)
+    group.add_command(functions.functions_cmd)
     for cmd in dtl_cmds.COMMANDS:
         group.add_command(cmd)
