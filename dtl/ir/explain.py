@@ -7,6 +7,7 @@ the `_S` properties read, the `_T` properties written, and the backend of each e
 
 from __future__ import annotations
 
+from dtl.functions.hops import hops_joins
 from dtl.functions.registry import REGISTRY
 from dtl.ir.nodes import Call, HopsSpec, Literal, Path, Program, walk
 from dtl.ir.printer import compact
@@ -49,6 +50,7 @@ def analyse(program: Program) -> dict:
                       for name, kind in sorted(functions)],
         "datasets": sorted(datasets),
         "aliases": sorted(aliases),
+        "lookups": sorted({f"{ds}.{'.'.join(path)}" for ds, path in hops_joins(program)}),
         "reads": sorted(reads),
         "writes": sorted(writes),
     }
@@ -57,33 +59,33 @@ def analyse(program: Program) -> dict:
 def _writes(call: Call, writes: set, reads: set):
     name, args = call.name, call.args
     if name in _WRITES_ARG0 and args:
-        writes.add(_name(args[0]))
+        writes.update(_names(args[0]))
     elif name == "copy" and args:
-        pat = _name(args[0])
-        writes.add(pat)
-        reads.add(pat)
+        writes.update(_names(args[0]))
+        reads.update(_names(args[0]))
     elif name == "rename" and len(args) == 2:
-        reads.add(_name(args[0]))
-        writes.add(_name(args[1]))
+        reads.update(_names(args[0]))
+        writes.update(_names(args[1]))
     elif name == "make-ni" and len(args) >= 2:
-        reads.add(_name(args[1]))
-        writes.add(_name(args[2]) if len(args) > 2 else _name(args[1]) + "-ni")
+        reads.update(_names(args[1]))
+        writes.update(_names(args[2]) if len(args) > 2 else [n + "-ni" for n in _names(args[1])])
     elif name in ("merge", "merge-union"):
         writes.add("*")
     elif name == "create-child":
         writes.add("$children")
 
 
-def _name(node) -> str:
+def _names(node) -> list[str]:
+    """Property names or patterns an argument names statically ("<computed>" otherwise)."""
     if isinstance(node, Literal):
         v = node.value
         if isinstance(v, str):
-            return v
+            return [v]
         if isinstance(v, list):
-            return ",".join(map(str, v))
+            return [str(x) for x in v]
     if isinstance(node, Call) and node.name == "list":
-        return ",".join(_name(a) for a in node.args)
-    return "<computed>"
+        return [n for a in node.args for n in _names(a)]
+    return ["<computed>"]
 
 
 def render_text(programs: list[Program], file: str | None = None) -> str:
@@ -100,6 +102,7 @@ def render_text(programs: list[Program], file: str | None = None) -> str:
             out.append(f"    {f['name']:<22} {f['kind']:<10} {f['summary']}")
         out.append("  datasets: " + (", ".join(a["datasets"]) or "-"))
         out.append("  hop aliases: " + (", ".join(a["aliases"]) or "-"))
+        out.append("  index lookups: " + (", ".join(a["lookups"]) or "-"))
         out.append("  reads _S: " + (", ".join(a["reads"]) or "-"))
         out.append("  writes _T: " + (", ".join(a["writes"]) or "-"))
     return "\n".join(out)
