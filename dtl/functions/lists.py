@@ -275,12 +275,19 @@ def _json_key(v) -> str:
                     "key) to the elements with that key.")
 def group_by(values, key_function=None, string_function=None):
     out: dict = {}
+    # Encoding is the costly part; cache it per string key (only strings: 1 and 1.0 are
+    # equal in DTL but encode differently).
+    texts: dict = {}
     for v in as_list(values):
         key = v if key_function is None else key_function(v)
         if string_function is not None:
             s = string_function(key)
             # a non-string result cannot be a dict key; fall back to the default encoding
             name = s if type(s) is str else _json_key(s)
+        elif type(key) is str:
+            name = texts.get(key)
+            if name is None:
+                name = texts[key] = _json_key(key)
         else:
             name = _json_key(key)
         members = out.get(name)
