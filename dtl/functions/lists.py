@@ -7,13 +7,12 @@ Results are always fresh lists: inputs may be the source entity's own lists.
 
 from __future__ import annotations
 
-import json
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
-from dtl import transit
 from dtl.errors import DTLRuntimeError
 from dtl.functions._common import as_list, flatten_once, is_true
 from dtl.functions.registry import expression
+from dtl.functions.strings import json_text  # the one JSON text writer (json-transit's)
 from dtl.values import order_key, value_key
 
 CAT = "lists"
@@ -264,8 +263,8 @@ def group(key_function, value_function, values):
 
 
 def _json_key(v) -> str:
-    """The transit-encoded JSON text of a group key (json-transit formatting: sorted keys)."""
-    return json.dumps(transit.encode(v), sort_keys=True, ensure_ascii=False)
+    """The text json-transit gives a group key (the docs define group-by keys that way)."""
+    return json_text(v, True)
 
 
 @expression("group-by", "KEY_FUNCTION(function-expression{0|1}), "

@@ -290,6 +290,11 @@ def test_group_by_transit_keys():
                     '"~rhttp://x/"', '"~:a:b"', '"~t2015-07-28T09:46:00Z"']
 
 
+def test_group_by_keys_match_json_transit():
+    # the docs define group-by keys as json-transit text: ASCII-only, "~" strings escaped
+    assert list(ev(["group-by", ["list", "\u00e9", "~x"]])) == ['"\\u00e9"', '"~~x"']
+
+
 def test_group_by_without_key_function_and_with_string_function():
     assert ev(["group-by", ["list", "a", "b", "a"]]) == {'"a"': ["a", "a"], '"b"': ["b"]}
     # STRING_FUNCTION receives the group key, not the value
