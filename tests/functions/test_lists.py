@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dtl
 from dtl.errors import DTLError
-from dtl.values import NI, URI, UUID, DateTime, deep_equal, order_key
+from dtl.values import NI, URI, DateTime, deep_equal, order_key
 
 
 def ev(expr, source=None):
