@@ -12,7 +12,7 @@ _SKIP = object()
             category="booleans",
             summary="Booleans from booleans and the strings \"true\"/\"false\" (any case); other "
                     "values are dropped or replaced by FUNCTION's value.")
-def boolean(function=None, values=None):
+def boolean(values=None, function=None):  # values first: see strings.py
     def one(v):
         t = type(v)
         if t is bool:

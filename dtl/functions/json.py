@@ -9,6 +9,7 @@ The parsers take strings only; anything else, and any text that is not JSON, is 
 from __future__ import annotations
 
 import json as _json
+import re
 
 import orjson
 
@@ -18,16 +19,18 @@ from dtl.functions.strings import json_text
 from dtl.transit import decode as transit_decode
 
 _INVALID = object()
+# orjson reads integers beyond 64 bits as floats: text with such a digit run goes to the stdlib
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def _parse(text: str):
     """The value of a JSON text (stdlib grammar, exact big integers), or _INVALID."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    # orjson rejects integers beyond 64 bits, NaN/Infinity and lone surrogates; the stdlib
-    # parser accepts those, so it decides
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    # orjson rejects NaN/Infinity and lone surrogates, which the stdlib parser accepts
     try:
         return _json.loads(text)
     except (ValueError, RecursionError):
@@ -91,7 +94,7 @@ def json_transit(values):
             category="json",
             summary="Parse JSON strings (no transit decoding); invalid ones are dropped or "
                     "replaced by FUNCTION's value.")
-def json_parse(function=None, values=None):
+def json_parse(values=None, function=None):
     return _parse_values(_parse, function, values)
 
 
@@ -99,5 +102,5 @@ def json_parse(function=None, values=None):
             "VALUES(value-expression{1})", category="json",
             summary="Parse transit-encoded JSON strings; invalid ones are dropped or replaced "
                     "by FUNCTION's value.")
-def json_transit_parse(function=None, values=None):
+def json_transit_parse(values=None, function=None):
     return _parse_values(_parse_transit, function, values)

@@ -189,26 +189,34 @@ def upper(values):
 
 def _strip(characters, values, method):
     # characters None = not given: Python's default strips whitespace
+    if type(values) is _str:
+        if characters is None or type(characters) is _str:
+            return method(values, characters)
+        return None
     if characters is not None and type(characters) is not _str:
         return None
     return _strings(values, lambda s: method(s, characters))
 
 
+# The optional first argument comes last in the Python signatures of this page: the compiler
+# then calls the common one-argument form positionally (cheaper than by keyword).
+
+
 @expression("lstrip", "CHARACTERS(string{0|1}), VALUES(value-expression{1})",
             category="strings", summary="Remove CHARACTERS (default whitespace) on the left.")
-def lstrip(characters=None, values=None):
+def lstrip(values=None, characters=None):
     return _strip(characters, values, _str.lstrip)
 
 
 @expression("rstrip", "CHARACTERS(string{0|1}), VALUES(value-expression{1})",
             category="strings", summary="Remove CHARACTERS (default whitespace) on the right.")
-def rstrip(characters=None, values=None):
+def rstrip(values=None, characters=None):
     return _strip(characters, values, _str.rstrip)
 
 
 @expression("strip", "CHARACTERS(string{0|1}), VALUES(value-expression{1})",
             category="strings", summary="Remove CHARACTERS (default whitespace) on both sides.")
-def strip(characters=None, values=None):
+def strip(values=None, characters=None):
     return _strip(characters, values, _str.strip)
 
 

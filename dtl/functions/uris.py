@@ -52,7 +52,7 @@ def uri(values):
 @expression("url-quote", "SAFE_CHARS(string{0|1}), VALUES(value-expression{1})",
             category="uris",
             summary="Percent-encode strings (UTF-8); ASCII characters in SAFE_CHARS are kept.")
-def url_quote(safe_chars="", values=None):
+def url_quote(values=None, safe_chars=""):  # values first: positional 1-argument calls
     if safe_chars is None:
         safe_chars = ""
     elif type(safe_chars) is not str:
