@@ -100,10 +100,8 @@ def _dec_div(a: Decimal, b: Decimal):
 
 def _check_span(a: Decimal, b: Decimal):
     """Refuse an exact decimal sum whose digits would run from 10^hi down to 10^lo absurdly."""
-    if not a or not b:
-        return
-    hi = max(a.adjusted(), b.adjusted())
-    lo = min(a.as_tuple().exponent, b.as_tuple().exponent)
+    hi = max(d.adjusted() for d in (a, b) if d) if a or b else 0
+    lo = min(a.as_tuple().exponent, b.as_tuple().exponent)  # zeros count: 0E-9 + 1 is 1.000000000
     if hi - lo > MAX_DIGITS:
         raise DTLRuntimeError("decimal result too long to represent exactly")
 
@@ -219,7 +217,7 @@ def _dec_pow(a: Decimal, b):
         n = b
     else:
         e = to_decimal(b)
-        if e == e.to_integral_value():
+        if e.adjusted() < 18 and e == e.to_integral_value():  # larger: overflow or 1 anyway
             n = int(e)
     if n is not None:
         sign, digits, exp = a.as_tuple()
@@ -467,6 +465,8 @@ def _round_to(v, digits: int, mode: str):
             return _TO_INT[mode](v)
         return _dec_to_int(v.to_integral_value(rounding=mode))
     if digits < 0:
+        if type(v) is Decimal and v.adjusted() > MAX_DIGITS:
+            raise DTLRuntimeError("decimal too large to round")
         q = Decimal((0, (1,), -digits))
         r = to_decimal(v).quantize(q, rounding=mode, context=EXACT)
         return _dec_to_int(r)
