@@ -130,7 +130,8 @@ _PARSE_RE = {
     "f": r"\d{1,9}",  # up to nanoseconds, read as a decimal fraction
     "y": r"\d\d",
     "Y": r"\d\d\d\d",
-    "z": r"Z|[+-]\d\d:?[0-5]\d",
+    # +HHMM, +HH:MM (documented), plus seconds as %z writes them for historic offsets
+    "z": r"Z|[+-]\d\d(?::?[0-5]\d){1,2}",
     "p": r"am|pm",
     "j": r"36[0-6]|3[0-5]\d|[12]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9]",
     "a": "|".join(sorted((d[:3] for d in _DAYS), key=len, reverse=True)),
@@ -244,6 +245,16 @@ def _parser(fmt: str) -> tuple[re.Pattern, tuple[str, ...]]:
     return re.compile("".join(regex), re.IGNORECASE), tuple(names)
 
 
+def _offset_zone(text: str) -> _dt.timezone:
+    """A fixed-offset zone from "+HH", "+HHMM", "+HH:MM" or "+HH:MM:SS" (any sign)."""
+    digits = text[1:].replace(":", "")
+    off = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0),
+                        seconds=int(digits[4:6] or 0))
+    if off >= _dt.timedelta(hours=24):
+        raise ValueError(f"UTC offset out of range: {text}")
+    return _dt.timezone(-off if text[0] == "-" else off)
+
+
 def _parse_one(text: str, fmt: str, zone) -> DateTime | object:
     rx, names = _parser(fmt)
     m = rx.fullmatch(text)
@@ -284,13 +295,8 @@ def _parse_one(text: str, fmt: str, zone) -> DateTime | object:
         return _SKIP
     if "z" in f:
         z = f["z"]
-        if z.upper() == "Z":
-            zone = _UTC
-        else:
-            digits = z[1:].replace(":", "")
-            off = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-            zone = _dt.timezone(-off if z[0] == "-" else off)
         try:
+            zone = _UTC if z.upper() == "Z" else _offset_zone(z)
             return _join(wall.replace(tzinfo=zone).astimezone(_UTC), frac)
         except (DTLRuntimeError, OverflowError, ValueError):
             return _SKIP
@@ -318,9 +324,7 @@ def _from_iso(text: str) -> DateTime | object:
         frac = int(fr.ljust(9, "0")) if fr else 0
         tz = _UTC
         if z and z.upper() != "Z":
-            digits = z[1:].replace(":", "")
-            off = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-            tz = _dt.timezone(-off if z[0] == "-" else off)
+            tz = _offset_zone(z)
         return _join(wall.replace(tzinfo=tz).astimezone(_UTC), frac)
     except (ValueError, OverflowError, DTLRuntimeError):
         return _SKIP

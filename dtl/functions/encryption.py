@@ -192,41 +192,53 @@ def encrypt_pgp(public_key, values):
     return _each_keep_null(values, one)
 
 
+@functools.lru_cache(maxsize=16)
+def _pgp_unlocked(blob: str, passphrase: str):
+    """The private key, unlocked with the passphrase, kept unlocked for later calls.
+
+    Unlocking runs the key's S2K derivation, deliberately slow (about 0.25 s per key packet):
+    doing it once per key instead of once per entity is what makes decrypt-pgp usable in a
+    pipe. The key is parsed afresh so the shared parsed key in `_pgp_key` stays locked.
+    """
+    pgpy = _pgpy()
+    key = _pgp_key.__wrapped__(blob, "decrypt-pgp")
+    if key.is_public:
+        raise DTLRuntimeError("decrypt-pgp: PRIVATE_KEY is a public key")
+    if not key.is_protected:
+        return key, None
+    ctx = key.unlock(passphrase)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx.__enter__()
+    except pgpy.errors.PGPDecryptionError:
+        raise DTLRuntimeError("decrypt-pgp: wrong passphrase for the private key") from None
+    # the context is never exited while cached: exiting would lock the key again
+    return key, ctx
+
+
 @expression("decrypt-pgp",
             "PRIVATE_KEY(string{1}), PASSPHRASE(string{1}), VALUES(value-expression{1})",
             category="encryption",
             summary="Decrypt ASCII-armoured OpenPGP messages with a private key and passphrase.")
 def decrypt_pgp(private_key, passphrase, values):
     pgpy = _pgpy()
-    key = _pgp_key(_need_str("decrypt-pgp: PRIVATE_KEY", private_key), "decrypt-pgp")
-    if key.is_public:
-        raise DTLRuntimeError("decrypt-pgp: PRIVATE_KEY is a public key")
-    passphrase = _need_str("decrypt-pgp: PASSPHRASE", passphrase)
+    key, _ = _pgp_unlocked(_need_str("decrypt-pgp: PRIVATE_KEY", private_key),
+                           _need_str("decrypt-pgp: PASSPHRASE", passphrase))
 
-    def decrypt_all(unlocked):
-        def one(v):
-            if isinstance(v, bytes):
-                v = v.decode("utf-8", "replace")
-            if not isinstance(v, str):
-                raise DTLRuntimeError(f"decrypt-pgp: expected an OpenPGP message string, "
-                                      f"not {type(v).__name__}")
-            try:
-                msg = pgpy.PGPMessage.from_blob(v)
-                plain = unlocked.decrypt(msg).message
-            except (pgpy.errors.PGPError, ValueError, NotImplementedError) as e:
-                raise DTLRuntimeError(f"decrypt-pgp: cannot decrypt: {e}") from None
-            if isinstance(plain, (bytes, bytearray)):
-                plain = bytes(plain).decode("utf-8")
-            return plain
-        return _each_keep_null(values, one)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not key.is_protected:
-            return decrypt_all(key)
-        # unlock() decrypts the secret key material for the block, and locks it again after
+    def one(v):
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        if not isinstance(v, str):
+            raise DTLRuntimeError(f"decrypt-pgp: expected an OpenPGP message string, "
+                                  f"not {type(v).__name__}")
         try:
-            with key.unlock(passphrase) as unlocked:
-                return decrypt_all(unlocked)
-        except pgpy.errors.PGPDecryptionError:
-            raise DTLRuntimeError("decrypt-pgp: wrong passphrase for the private key") from None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                plain = key.decrypt(pgpy.PGPMessage.from_blob(v)).message
+        except (pgpy.errors.PGPError, ValueError, NotImplementedError) as e:
+            raise DTLRuntimeError(f"decrypt-pgp: cannot decrypt: {e}") from None
+        if isinstance(plain, (bytes, bytearray)):
+            plain = bytes(plain).decode("utf-8")
+        return plain
+    return _each_keep_null(values, one)
