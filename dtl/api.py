@@ -8,6 +8,7 @@ from pathlib import Path as FsPath
 
 from dtl.backends.closure.compiler import Compiler, run_rule
 from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env, Options
+from dtl.backends.pysource.compiler import compile_rule
 from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError, Span
 from dtl.ir.lower import lower_expression, lower_program
 from dtl.ir.nodes import Program
@@ -71,29 +72,43 @@ class Transform:
     """
 
     programs: list[Program]
-    stages: list = field(default_factory=list)  # (Context, default closures) per program
+    stages: list = field(default_factory=list)  # (Context, default closures, fast fn) per program
     mark_filtered: bool = False
+    backend: str = "auto"
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
         followed by the entities emitted by `create`, in order."""
         batch = [entity]
-        for ctx, default in self.stages:
+        if len(self.stages) == 1:
+            ctx, default, fast = self.stages[0]
+            return self._apply_one(ctx, default, fast, entity, bindings)
+        for ctx, default, fast in self.stages:
             nxt = []
             for src in batch:
-                nxt.extend(self._apply_one(ctx, default, src, bindings))
+                nxt.extend(self._apply_one(ctx, default, fast, src, bindings))
             batch = nxt
         return batch
 
-    def _apply_one(self, ctx, default, entity, bindings):
+    def _apply_one(self, ctx, default, fast, entity, bindings):
         target: dict = {}
         env = Env(entity, target, ctx, B=bindings)
         try:
-            stop = run_rule(default, env)
+            if fast is None:
+                stop = run_rule(default, env)
+            else:
+                try:
+                    stop = fast(env)
+                except DTLError:
+                    raise
+                except Exception:
+                    # the generated code does not position errors: rerun the closures for that
+                    target = {}
+                    env = Env(entity, target, ctx, B=bindings)
+                    stop = run_rule(default, env)
         except DTLRuntimeError as e:
             if e.entity_id is None and isinstance(entity, dict):
                 e.entity_id = entity.get("_id")
-                e.args = (f"{e.args[0]} (entity _id={e.entity_id!r})",)
             raise
         except RecursionError as e:
             raise DTLRuntimeError("recursion too deep while transforming",
@@ -115,14 +130,16 @@ class Transform:
 
 def compile(source, *, file: str | None = None, options: dict | None = None,
             provider: DatasetProvider | None = None, datasets: dict | None = None,
-            mark_filtered: bool = False, services: dict | None = None) -> Transform:
+            mark_filtered: bool = False, services: dict | None = None,
+            backend: str = "auto") -> Transform:
     """Compile DTL rules (JSON text, a file path, or Python objects) into a Transform.
 
     Accepts a pipe config, a ``{"type": "dtl", "rules": ...}`` transform, a rules object or a
     list of transforms (the default rule). Raises DTLCompileError with every problem found.
     """
     try:
-        return _compile(source, file, options, provider, datasets, mark_filtered, services)
+        return _compile(source, file, options, provider, datasets, mark_filtered, services,
+                        backend)
     except RecursionError:
         raise _too_deep(file) from None
 
@@ -132,7 +149,7 @@ def _too_deep(file):
                                        Span(file), "too-deep")])
 
 
-def _compile(source, file, options, provider, datasets, mark_filtered, services):
+def _compile(source, file, options, provider, datasets, mark_filtered, services, backend):
     tree, text = _tree(source, file)
     rule_nodes = find_rules(tree)
     if not rule_nodes:
@@ -149,11 +166,27 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services)
     if provider is None:
         provider = InMemoryProvider(datasets) if datasets else NullProvider()
     opts = Options.from_dict(options)
-    t = Transform(programs, mark_filtered=mark_filtered)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    t = Transform(programs, mark_filtered=mark_filtered, backend=backend)
     for p in programs:
         ctx = Context(provider=provider, options=opts, services=dict(services or {}))
-        t.stages.append((ctx, Compiler(ctx).program(p)))
+        comp = Compiler(ctx)
+        default = comp.program(p)
+        fast = None
+        if backend == "auto":
+            for rule in p.rules:
+                ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
+            fast = ctx.fast_rules.get("default")
+        t.stages.append((ctx, default, fast))
     return t
+
+
+BACKENDS = ("auto", "closure")
+
+
+def _runner(fns):
+    return lambda env: run_rule(fns, env)
 
 
 @dataclass
@@ -175,22 +208,23 @@ class Expression:
 
 def compile_expression(source, *, file: str | None = None, options: dict | None = None,
                        provider: DatasetProvider | None = None, datasets: dict | None = None,
-                       rules: dict | None = None) -> Expression:
+                       rules: dict | None = None, services: dict | None = None) -> Expression:
     """Compile one DTL expression (JSON text or a Python value)."""
     try:
-        return _compile_expression(source, file, options, provider, datasets, rules)
+        return _compile_expression(source, file, options, provider, datasets, rules, services)
     except RecursionError:
         raise _too_deep(file) from None
 
 
-def _compile_expression(source, file, options, provider, datasets, rules):
+def _compile_expression(source, file, options, provider, datasets, rules, services):
     if isinstance(source, str) and not _looks_like_json(source):
         source = json.dumps(source)  # a bare string such as _S.name
     tree, text = _tree(source, file)
     node = lower_expression(tree, text)
     if provider is None:
         provider = InMemoryProvider(datasets) if datasets else NullProvider()
-    ctx = Context(provider=provider, options=Options.from_dict(options))
+    ctx = Context(provider=provider, options=Options.from_dict(options),
+                  services=dict(services or {}))
     comp = Compiler(ctx)
     if rules:
         comp.program(lower_program(from_python(rules), None))

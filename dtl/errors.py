@@ -75,9 +75,13 @@ class DTLRuntimeError(DTLError):
         self.message = message
         self.span = span
         self.entity_id = entity_id
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        span, eid = self.span, self.entity_id
         where = f" at {span}" if span is not None and span != NO_SPAN else ""
-        ent = f" (entity _id={entity_id!r})" if entity_id is not None else ""
-        super().__init__(f"{message}{where}{ent}")
+        ent = f" (entity _id={eid!r})" if eid is not None else ""
+        return f"{self.message}{where}{ent}"
 
 
 class DTLFailError(DTLRuntimeError):

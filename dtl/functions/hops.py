@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from dtl.backends.closure.compiler import run_rule
 from dtl.backends.closure.env import Env
-from dtl.errors import Diagnostic, DTLCompileError, DTLRuntimeError
+from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError
 from dtl.functions._common import as_list, is_true
 from dtl.functions.registry import expression
 from dtl.ir.nodes import Call, HopsSpec, Literal, Path, walk
@@ -267,9 +267,17 @@ def _apply_rule(env: Env, rule: str, values, span):
     fns = env.ctx.rules.get(rule)
     if fns is None:
         raise DTLRuntimeError(f"apply: no rule named {rule!r}", span)
+    fast = env.ctx.fast_rules.get(rule)
 
     def one(v):
         child = env.child(v, {})
+        if fast is not None:
+            try:
+                return None if fast(child) is not None else child.T
+            except DTLError:
+                raise
+            except Exception:
+                child = env.child(v, {})  # rerun with the closures for a positioned error
         return None if run_rule(fns, child) is not None else child.T
     if type(values) is list:
         return [t for t in (one(v) for v in values) if t is not None]

@@ -15,5 +15,5 @@ def grammar_text(name: str) -> str:
 @functools.cache
 def parser(name: str) -> Lark:
     """An LALR parser for `grammar/<name>.lark` with positions on every tree node."""
-    return Lark(grammar_text(f"{name}.lark"), parser="lalr", lexer="contextual",
+    return Lark(grammar_text(f"{name}.lark"), parser="lalr", lexer="contextual", cache=True,
                 propagate_positions=True, maybe_placeholders=True)

@@ -35,8 +35,21 @@ def walk_path(value, elements):
     return value
 
 
-class _RuntimeWrap:
-    """Turns unexpected Python exceptions inside a function into positioned DTL errors."""
+def copy_value(v):
+    """A fresh copy of a JSON-like constant (lists and dicts copied, leaves shared)."""
+    t = type(v)
+    if t is list:
+        return [copy_value(x) for x in v]
+    if t is dict:
+        return {k: copy_value(x) for k, x in v.items()}
+    return v
+
+
+def _positioned(e: DTLRuntimeError, span) -> DTLRuntimeError:
+    """Errors raised by a function implementation get the position of the call."""
+    if e.span is None:
+        e.span = span
+    return e
 
 
 def _wrap_error(spec_name, span, exc: Exception):
@@ -68,6 +81,9 @@ class Compiler:
     def expr(self, node):
         if isinstance(node, Literal):
             v = node.value
+            if isinstance(v, list | dict):
+                # each evaluation gets its own copy: targets must never share mutable state
+                return lambda env: copy_value(v)
             return lambda env: v
         if isinstance(node, Path):
             return self.path(node)
@@ -152,6 +168,8 @@ class Compiler:
                 def c0(env):
                     try:
                         return impl()
+                    except DTLRuntimeError as e:
+                        raise _positioned(e, span)
                     except DTLError:
                         raise
                     except Exception as e:
@@ -163,6 +181,8 @@ class Compiler:
                 def c1(env):
                     try:
                         return impl(a0(env))
+                    except DTLRuntimeError as e:
+                        raise _positioned(e, span)
                     except DTLError:
                         raise
                     except Exception as e:
@@ -174,6 +194,8 @@ class Compiler:
                 def c2(env):
                     try:
                         return impl(a0(env), a1(env))
+                    except DTLRuntimeError as e:
+                        raise _positioned(e, span)
                     except DTLError:
                         raise
                     except Exception as e:
@@ -185,6 +207,8 @@ class Compiler:
                 def c3(env):
                     try:
                         return impl(a0(env), a1(env), a2(env))
+                    except DTLRuntimeError as e:
+                        raise _positioned(e, span)
                     except DTLError:
                         raise
                     except Exception as e:
@@ -195,6 +219,8 @@ class Compiler:
                 try:
                     vals = [f(env) for f in fns]
                     return impl(env, *vals) if env_first else impl(*vals)
+                except DTLRuntimeError as e:
+                    raise _positioned(e, span)
                 except DTLError:
                     raise
                 except Exception as e:
@@ -206,6 +232,8 @@ class Compiler:
             try:
                 kw = {n: f(env) for n, f in zip(names, fns)}
                 return impl(env, **kw) if env_first else impl(**kw)
+            except DTLRuntimeError as e:
+                raise _positioned(e, span)
             except DTLError:
                 raise
             except Exception as e:

@@ -34,6 +34,7 @@ class Context:
     provider: DatasetProvider = field(default_factory=NullProvider)
     options: Options = field(default_factory=Options)
     rules: dict = field(default_factory=dict)  # rule name -> tuple of transform closures
+    fast_rules: dict = field(default_factory=dict)  # rule name -> generated function
     services: dict = field(default_factory=dict)  # runtime hooks: previous-version lookup etc.
 
 

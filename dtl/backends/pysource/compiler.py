@@ -1,0 +1,200 @@
+"""The generated-source backend: each rule becomes one Python function, for speed.
+
+Closures cost a Python call per IR node; here a rule's straight-line transforms (`add`,
+`copy`, `filter`, `if`, ...) and their expressions become one function body, and function
+calls go straight to the registry's implementations. Whatever this backend does not handle is
+delegated per node to the closure backend (`C[i](env)`), so both always agree.
+
+No user string ever becomes code: every string, property name and path element is placed in
+the constants table `K` and referenced by index; only integers, booleans and None are written
+as literals (via repr). Function names, rule names and variables never appear in the source.
+`tests/test_pysource.py` checks both properties with hypothesis.
+"""
+
+from __future__ import annotations
+
+from dtl.backends.closure.compiler import Compiler, walk_path
+from dtl.backends.closure.env import DISCARDED, FILTERED
+from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList
+from dtl.values import is_true
+
+
+def _truth_helper():
+    return is_true
+
+
+class RuleSource:
+    """Builds the source of one rule function."""
+
+    def __init__(self, closures: Compiler):
+        self.c = closures
+        self.ns = closures.ctx.options.namespaced_identifiers
+        self.K: list = []  # constants
+        self.F: list = []  # function implementations
+        self.C: list = []  # closure fallbacks
+        self.lines: list[str] = []
+        self.tmp = 0
+
+    # -- tables -------------------------------------------------------------------------------
+
+    # Tables are bound as default arguments (k0=..., f0=..., c0=...) so that the body reads
+    # them as fast locals; the names are ours, only the bound values come from the document.
+
+    def const(self, v) -> str:
+        t = type(v)
+        if v is None or t is bool or t is int:
+            return repr(v)
+        self.K.append(v)
+        return f"k{len(self.K) - 1}"
+
+    def func(self, f) -> str:
+        self.F.append(f)
+        return f"f{len(self.F) - 1}"
+
+    def closure(self, node) -> str:
+        self.C.append(self.c.expr(node) if not isinstance(node, Call) or node.kind != "transform"
+                      else self.c.call(node))
+        return f"c{len(self.C) - 1}(env)"
+
+    def temp(self) -> str:
+        self.tmp += 1
+        return f"_v{self.tmp}"
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def expr(self, node) -> str:
+        if isinstance(node, Literal):
+            v = node.value
+            if isinstance(v, list | dict):
+                return self.closure(node)  # keep one code path for mutable constants
+            return self.const(v)
+        if isinstance(node, Path):
+            return self.path(node)
+        if isinstance(node, Call) and node.kind == "expression":
+            return self.call(node)
+        return self.closure(node)
+
+    def path(self, node: Path) -> str:
+        if node.is_alias or node.head not in ("_S", "_T"):
+            return self.closure(node)
+        var = "S" if node.head == "_S" else "T"
+        els = node.elements
+        if not els:
+            return var
+        if len(els) == 1:
+            return f"{var}.get({self.const(els[0])})"
+        return f"_walk({var}, {self.const(tuple(els))})"
+
+    def truth(self, node) -> str:
+        v = self.temp()
+        return f"(({v} := {self.expr(node)}) is not None and {v} is not False and {v} != [])"
+
+    def call(self, node: Call) -> str:
+        spec = node.spec
+        name = node.name
+        if name == "if" and spec.compiler is not None:
+            a = node.args
+            other = self.expr(a[2]) if len(a) > 2 else "None"
+            return f"({self.expr(a[1])} if {self.truth(a[0])} else {other})"
+        if spec.impl is None or spec.needs_env or any(
+                isinstance(a, Lambda) for a in node.args):
+            return self.closure(node)
+        if spec.pure and all(isinstance(a, Literal) for a in node.args):
+            folded = self.c._fold(node, spec, None)
+            if folded is not None:
+                return self.const(folded(None))
+        if self.c._positional(spec, [p.pyname for p in node.params]):
+            args = ", ".join(self.expr(a) for a in node.args)
+        elif spec.spread:
+            return self.closure(node)
+        else:  # keywords: parameter names come from the registry's signature grammar
+            args = ", ".join(f"{p.pyname}={self.expr(a)}" for a, p in zip(node.args, node.params))
+        return f"{self.func(spec.impl)}({args})"
+
+    # -- transforms ---------------------------------------------------------------------------
+
+    def emit(self, line: str, depth: int):
+        self.lines.append("    " * depth + line)
+
+    def transforms(self, calls, depth: int):
+        if not calls:
+            self.emit("pass", depth)
+        for call in calls:
+            self.transform(call, depth)
+
+    def transform(self, call: Call, depth: int):
+        name, a = call.name, call.args
+        lit = [x.value if isinstance(x, Literal) else _NOT for x in a]
+        plain = lambda i: i < len(lit) and type(lit[i]) is str  # noqa: E731
+        if name == "add" and plain(0) and not self.ns:
+            self.emit(f"T[{self.const(lit[0])}] = {self.expr(a[1])}", depth)
+        elif name == "default" and plain(0) and not self.ns:
+            k = self.const(lit[0])
+            self.emit(f"if {k} not in T:", depth)
+            self.emit(f"T[{k}] = {self.expr(a[1])}", depth + 1)
+        elif name == "copy" and len(a) == 1 and plain(0) and not self.ns and \
+                "*" not in lit[0] and "?" not in lit[0]:
+            k = self.const(lit[0])
+            self.emit(f"if {k} in S:", depth)
+            self.emit(f"T[{k}] = S[{k}]", depth + 1)
+        elif name == "remove" and plain(0) and not self.ns and \
+                "*" not in lit[0] and "?" not in lit[0]:
+            self.emit(f"T.pop({self.const(lit[0])}, None)", depth)
+        elif name == "comment":
+            pass
+        elif name in ("filter", "discard"):
+            marker = "FILTERED" if name == "filter" else "DISCARDED"
+            if not a:
+                self.emit(f"return {marker}", depth)
+            else:
+                self.emit(f"if not {self.truth(a[0])}:", depth)
+                self.emit(f"return {marker}", depth + 1)
+        elif name == "if":
+            self.emit(f"if {self.truth(a[0])}:", depth)
+            self.transforms(a[1].items, depth + 1)
+            if len(a) > 2 and a[2].items:
+                self.emit("else:", depth)
+                self.transforms(a[2].items, depth + 1)
+        else:
+            r = self.temp()
+            self.emit(f"{r} = {self.closure(call)}", depth)
+            self.emit(f"if {r} is not None:", depth)
+            self.emit(f"return {r}", depth + 1)
+
+
+_NOT = object()
+
+
+def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
+    """A function ``f(env) -> None | FILTERED | DISCARDED`` for a rule; `slow` is the closure
+    version, used when the source is not a dict."""
+    calls = rule.transforms if isinstance(rule, Rule) else (
+        rule.items if isinstance(rule, TransformList) else rule)
+    b = RuleSource(closures)
+    b.transforms(calls, 1)
+    binds = [f"k{i}=K[{i}]" for i in range(len(b.K))] + \
+        [f"f{i}=F[{i}]" for i in range(len(b.F))] + [f"c{i}=C[{i}]" for i in range(len(b.C))]
+    src = "\n".join([f"def _rule(env, {', '.join(binds + ['_walk=_walk', '_slow=_slow'])}):",
+                     "    S = env.S",
+                     "    if type(S) is not dict:",
+                     "        return _slow(env)",
+                     "    T = env.T",
+                     *b.lines,
+                     "    return None"])
+    ns = {"K": tuple(b.K), "F": tuple(b.F), "C": tuple(b.C), "_walk": walk_path,
+          "FILTERED": FILTERED, "DISCARDED": DISCARDED, "_slow": slow}
+    code = compile(src, "<dtl rule>", "exec")
+    exec(code, ns)  # noqa: S102 - the source holds only our own tokens (see module docstring)
+    fn = ns["_rule"]
+    fn.__dtl_source__ = src
+    return fn
+
+
+def _slow_runner(fns):
+    def slow(env):
+        for f in fns:
+            r = f(env)
+            if r is not None:
+                return r
+        return None
+    return slow
