@@ -99,9 +99,9 @@ class Transform:
             else:
                 try:
                     stop = fast(env)
-                except DTLError:
-                    raise
-                except Exception:
+                except Exception as e:
+                    if isinstance(e, DTLError) and getattr(e, "span", True) is not None:
+                        raise
                     # the generated code does not position errors: rerun the closures for that
                     target = {}
                     env = Env(entity, target, ctx, B=bindings)

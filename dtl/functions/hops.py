@@ -272,12 +272,14 @@ def _apply_rule(env: Env, rule: str, values, span):
     def one(v):
         child = env.child(v, {})
         if fast is not None:
+            mark = len(env.out)
             try:
                 return None if fast(child) is not None else child.T
-            except DTLError:
-                raise
-            except Exception:
-                child = env.child(v, {})  # rerun with the closures for a positioned error
+            except Exception as e:
+                if isinstance(e, DTLError) and getattr(e, "span", True) is not None:
+                    raise
+                del env.out[mark:]  # rerun with the closures for a positioned error
+                child = env.child(v, {})
         return None if run_rule(fns, child) is not None else child.T
     if type(values) is list:
         return [t for t in (one(v) for v in values) if t is not None]

@@ -1,0 +1,84 @@
+"""The generated-source backend: user strings never become code, and it agrees with closures."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+import dtl
+from dtl import transit
+from dtl.conformance import load_cases, values_equal
+
+MARK = "\u2603Q"  # cannot occur in source text we generate ourselves
+user_text = st.text(max_size=12).map(lambda s: MARK + s)
+code_like = st.sampled_from(['"); import os; os.system("x") #', "__import__('os')", "k0", "T[k0]",
+                             "\\", "'", '"', "\n", "lambda: 1", "{}", "S.get"]).map(
+    lambda s: MARK + s)
+strings = user_text | code_like
+
+
+def _sources(t):
+    return [f.__dtl_source__ for ctx, _, _ in t.stages for f in ctx.fast_rules.values()]
+
+
+@given(strings, strings, strings, strings)
+def test_user_strings_never_reach_the_source(prop, value, element, rule):
+    rules = {
+        "default": [
+            ["add", prop, value],
+            ["add", "p", f"_S.'{element.replace(chr(39), chr(39) * 2)}'"],
+            ["default", value, ["concat", value, prop]],
+            ["copy", element],
+            ["add", "r", ["apply", rule, "_S.kids"]],
+            ["if", ["eq", "_S.x", value], ["add", element, prop], ["remove", prop]],
+        ],
+        rule: [["add", prop, "_S."]],
+    }
+    t = dtl.compile(rules)
+    for src in _sources(t):
+        assert MARK not in src
+    src_entity = {element: value, "x": value, "kids": [1, 2]}
+    closure = dtl.compile(rules, backend="closure")
+    assert t.apply(dict(src_entity)) == closure.apply(dict(src_entity))
+
+
+ROOT = Path(__file__).parent.parent
+CORPUS = ROOT.parent / "shared" / "conformance" / "dtl-doc-examples.jsonl"
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="conformance corpus not present")
+def test_backends_agree_on_the_transform_corpus():
+    compared = 0
+    for case in load_cases(str(CORPUS)):
+        if case["kind"] != "transform" or "sleep!" in json.dumps(case["rules"]):
+            continue
+        datasets = {k: transit.decode(v) for k, v in (case.get("datasets") or {}).items()}
+        out = {}
+        for backend in ("auto", "closure"):
+            try:
+                t = dtl.compile({"type": "dtl", "rules": case["rules"]}, backend=backend,
+                                options=case.get("options"), datasets=datasets)
+                out[backend] = ("ok", t.apply(transit.decode(case["source"])))
+            except dtl.DTLError as e:
+                out[backend] = ("error", type(e).__name__)
+        if out["auto"][0] == "ok" and out["closure"][0] == "ok":
+            assert values_equal(out["auto"][1], out["closure"][1]), case["id"]
+        else:
+            assert out["auto"] == out["closure"], case["id"]
+        compared += 1
+    assert compared > 80
+
+
+def test_fast_path_errors_are_positioned_like_closures():
+    t = dtl.compile('{"default": [["add", "x", ["range", 1, 5, 0]]]}', file="r.json")
+    with pytest.raises(dtl.DTLRuntimeError) as info:
+        t.apply({"_id": "a"})
+    assert "r.json:1:27" in str(info.value) and "'a'" in str(info.value)
+
+
+def test_non_dict_sources_use_the_slow_path():
+    t = dtl.compile({"default": [["add", "xs", ["apply", "r", "_S.xs"]]],
+                     "r": [["add", "v", "_S."], ["add", "w", "_S.a"]]})
+    assert t.apply({"xs": [1, {"a": 2}]}) == [{"xs": [{"v": 1, "w": None},
+                                                     {"v": {"a": 2}, "w": 2}]}]
