@@ -86,12 +86,12 @@ class _Timeout(Exception):
     pass
 
 
-def run_case(case: dict, timeout: float = 30.0) -> CaseResult:
+def run_case(case: dict, timeout: float = 30.0, backend: str = "auto") -> CaseResult:
     cid = case["id"]
     category = cid.split("/", 1)[0]
     got, error = None, None
     try:
-        value = _evaluate(case, timeout)
+        value = _evaluate(case, timeout, backend)
         got = json.loads(transit.dumps(value))
     except DTLError as e:
         error = str(e)
@@ -103,7 +103,7 @@ def run_case(case: dict, timeout: float = 30.0) -> CaseResult:
     return CaseResult(cid, category, passed, got, error, case.get("expected"))
 
 
-def _evaluate(case, timeout):
+def _evaluate(case, timeout, backend):
     datasets = {k: transit.decode(v) for k, v in (case.get("datasets") or {}).items()}
     provider = InMemoryProvider(datasets)
     options = case.get("options")
@@ -112,7 +112,8 @@ def _evaluate(case, timeout):
         expr = compile_expression(case["expr"], options=options, provider=provider)
         return _with_timeout(lambda: expr(source), timeout)
     rules = case["rules"]
-    t = compile_rules({"type": "dtl", "rules": rules}, options=options, provider=provider)
+    t = compile_rules({"type": "dtl", "rules": rules}, options=options, provider=provider,
+                      backend=backend)
     return _with_timeout(lambda: t.apply(source), timeout)
 
 
@@ -145,10 +146,10 @@ def _judge(case, got, error) -> bool:
     return values_equal(expected, value)
 
 
-def run_all(cases: list[dict], progress=None) -> list[CaseResult]:
+def run_all(cases: list[dict], progress=None, backend: str = "auto") -> list[CaseResult]:
     out = []
     for c in cases:
-        out.append(run_case(c))
+        out.append(run_case(c, backend=backend))
         if progress:
             progress(out[-1])
     return out

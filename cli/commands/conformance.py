@@ -16,7 +16,9 @@ import click
 @click.option("--show-failures", is_flag=True, help="List every failing case with its error.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format of the summary.")
-def conformance(cases, report_path, only, show_failures, fmt):
+@click.option("--backend", type=click.Choice(["auto", "closure"]), default="auto",
+              show_default=True, help="auto: generated source with closure fallback.")
+def conformance(cases, report_path, only, show_failures, fmt, backend):
     """Run the DTL conformance CASES (JSONL, format of shared/conformance/README.md).
 
     Prints passed/total per category and overall. Exits 0 when every case passes, 1 otherwise.
@@ -26,7 +28,7 @@ def conformance(cases, report_path, only, show_failures, fmt):
     items = load_cases(cases)
     if only:
         items = [c for c in items if c["id"].startswith(only)]
-    results = run_all(items)
+    results = run_all(items, backend=backend)
     summary = summarize(results)
     if report_path:
         with open(report_path, "w", encoding="utf-8") as f:

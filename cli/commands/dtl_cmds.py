@@ -141,9 +141,11 @@ def eval_cmd(expr, source, datasets, options):
 @click.option("--datasets", metavar="PATH", help="Datasets for hops: JSON file or NDJSON folder.")
 @_opts
 @click.option("--fail-fast", is_flag=True, help="Stop at the first entity that fails.")
+@click.option("--backend", type=click.Choice(["auto", "closure"]), default="auto",
+              show_default=True, help="auto: generated source with closure fallback.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
               help="Write failing entities (NDJSON with _id and error) here instead of stderr.")
-def transform_cmd(rules, input, datasets, options, fail_fast, errors_path):
+def transform_cmd(rules, input, datasets, options, fail_fast, errors_path, backend):
     """Run DTL RULES over entities: NDJSON in (INPUT, or - for stdin), NDJSON out (stdout).
 
     Streams one entity at a time. An entity that fails is reported with its _id and the rest
@@ -152,7 +154,8 @@ def transform_cmd(rules, input, datasets, options, fail_fast, errors_path):
     import dtl
     from dtl import transit
     text, name = _read(rules)
-    t = _compile_or_exit(text, name, options=_options(options), datasets=_datasets(datasets))
+    t = _compile_or_exit(text, name, options=_options(options), datasets=_datasets(datasets),
+                         backend=backend)
     src = sys.stdin.buffer if input == "-" else _open(input)
     out = sys.stdout
     errs = open(errors_path, "w", encoding="utf-8") if errors_path else sys.stderr
