@@ -75,10 +75,25 @@ class Transform:
     stages: list = field(default_factory=list)  # (Context, default closures, fast fn) per program
     mark_filtered: bool = False
     backend: str = "auto"
+    _direct: object = None  # the single stage's generated rule when it needs no Env
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
         followed by the entities emitted by `create`, in order."""
+        direct = self._direct
+        if direct is not None and type(entity) is dict and bindings is None:
+            target: dict = {}
+            try:
+                stop = direct(entity, target, None)
+            except Exception:
+                stop = _ERROR  # the general path reruns it, to report a positioned error
+            if stop is None:
+                return [target]
+            if stop is not _ERROR:
+                if stop == FILTERED and self.mark_filtered:
+                    target["_filtered"] = True
+                    return [target]
+                return []
         batch = [entity]
         if len(self.stages) == 1:
             ctx, default, fast = self.stages[0]
@@ -92,13 +107,27 @@ class Transform:
 
     def _apply_one(self, ctx, default, fast, entity, bindings):
         target: dict = {}
+        if fast is not None and not fast.needs_env and type(entity) is dict:
+            # a rule made only of generated code needs no Env: the common fast path
+            try:
+                stop = fast(entity, target, None)
+            except Exception:
+                stop = _ERROR  # rerun below with the closures, for a positioned error
+            if stop is None:
+                return [target]
+            if stop == FILTERED and self.mark_filtered:
+                target["_filtered"] = True
+                return [target]
+            if stop is not _ERROR:
+                return []
+            target = {}
         env = Env(entity, target, ctx, B=bindings)
         try:
             if fast is None:
                 stop = run_rule(default, env)
             else:
                 try:
-                    stop = fast(env)
+                    stop = fast(entity, target, env)
                 except Exception as e:
                     if isinstance(e, DTLError) and getattr(e, "span", True) is not None:
                         raise
@@ -179,10 +208,13 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
             fast = ctx.fast_rules.get("default")
         t.stages.append((ctx, default, fast))
+    if len(t.stages) == 1 and t.stages[0][2] is not None and not t.stages[0][2].needs_env:
+        t._direct = t.stages[0][2]
     return t
 
 
 BACKENDS = ("auto", "closure")
+_ERROR = object()
 
 
 def _runner(fns):

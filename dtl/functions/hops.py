@@ -274,7 +274,7 @@ def _apply_rule(env: Env, rule: str, values, span):
         if fast is not None:
             mark = len(env.out)
             try:
-                return None if fast(child) is not None else child.T
+                return None if fast(child.S, child.T, child) is not None else child.T
             except Exception as e:
                 if isinstance(e, DTLError) and getattr(e, "span", True) is not None:
                     raise

@@ -127,6 +127,7 @@ def in_(values, items):
 # -- access -----------------------------------------------------------------------------------
 
 @expression("first", "VALUES(value-expression{1})", category=CAT,
+            inline='(({a}[0] if {a} else None) if type({a} := {0}) is list else {a})',
             summary="The first element; a non-list is returned as is, [] gives null.")
 def first(values):
     if type(values) is list:

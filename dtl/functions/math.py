@@ -281,6 +281,7 @@ def _unary(fn, values):
 # -- symbolic operators -------------------------------------------------------------------
 
 @expression("+", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
+            inline='({a} + {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
             summary="VALUE1 + VALUE2 (lists stand for their first element; null if not numbers).")
 def op_plus(value1, value2):
     if type(value1) is int and type(value2) is int:
@@ -292,6 +293,7 @@ def op_plus(value1, value2):
 
 
 @expression("-", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
+            inline='({a} - {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
             summary="VALUE1 - VALUE2 (lists stand for their first element; null if not numbers).")
 def op_minus(value1, value2):
     if type(value1) is int and type(value2) is int:
@@ -300,6 +302,7 @@ def op_minus(value1, value2):
 
 
 @expression("*", "VALUE(value-expression{1}), MULTIPLIER(value-expression{1})", category="math",
+            inline='({a} * {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
             summary="VALUE * MULTIPLIER (lists stand for their first element).")
 def op_multiply(value, multiplier):
     if type(value) is int and type(multiplier) is int:
@@ -505,12 +508,22 @@ def _rounder(mode, values, digits):
             summary="Round half to even, to an integer or to DIGITS decimals.")
 def round_(values, digits=0):
     t = type(values)
-    if digits == 0 and type(digits) is int:
-        if t is float:
-            return round(values)  # Python rounds half to even
-        if t is int:
-            return values
+    if type(digits) is int:
+        if digits == 0:
+            if t is float:
+                return round(values)  # Python rounds half to even
+            if t is int:
+                return values
+        elif t is float and 0 < digits < 10:
+            # Python rounds the exact binary value, we round the shortest decimal text; the
+            # two agree unless the value sits next to a tie, where the exact path decides.
+            y = values * _POW10[digits]
+            if -1e8 < y < 1e8 and abs(y - math.floor(y) - 0.5) > 1e-6:
+                return round(values, digits)
     return _rounder(ROUND_HALF_EVEN, values, _digits_arg(digits))
+
+
+_POW10 = tuple(10.0 ** i for i in range(10))
 
 
 @expression("ceil", "DIGITS(numeric-expression{0|1}), VALUES(value-expression{1})",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from dtl.backends import backends_of
 from dtl.functions.registry import REGISTRY
 
 
@@ -27,7 +28,7 @@ def markdown() -> str:
         out.append("|---|---|---|---|---|")
         for s in specs:
             sig = str(s.signature).replace("|", "\\|")
-            backends = ", ".join(sorted(s.backends)) or "not implemented"
+            backends = ", ".join(backends_of(s)) or "not implemented"
             out.append(f"| `{s.name}` | {s.kind} | `{sig}` | {s.summary} | {backends} |")
         out.append("")
     return "\n".join(out)

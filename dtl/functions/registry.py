@@ -189,6 +189,10 @@ class FunctionSpec:
     doc: str = ""
     aliases: tuple = ()
     spread: bool = field(default=False)  # impl takes a *args parameter
+    # For the generated-source backend: a Python expression template for the common case,
+    # deferring to the impl otherwise. {0}, {1}: argument code; {f}: the impl; {a}, {b}, {r}:
+    # fresh temporaries. Written by us, never from a document. A dict maps arity -> template.
+    inline: str | dict | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -235,7 +239,7 @@ REGISTRY = Registry()
 
 
 def _declare(kind, name, signature, *, category, summary, compiler=None, needs_env=False,
-             pure=True, doc=None, aliases=(), backends=("closure",)):
+             pure=True, doc=None, aliases=(), backends=("closure",), inline=None):
     sig = Signature.parse(signature)
 
     def deco(fn):
@@ -249,7 +253,7 @@ def _declare(kind, name, signature, *, category, summary, compiler=None, needs_e
             impl=None if is_compiler else fn, compiler=fn if is_compiler else None,
             needs_env=needs_env, pure=pure and not needs_env, backends=frozenset(backends),
             doc=doc or f"hub/dtl/dtl-functions-{category}.rst", aliases=tuple(aliases),
-            spread=spread))
+            spread=spread, inline=inline))
         return fn
     return deco
 

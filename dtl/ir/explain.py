@@ -7,6 +7,9 @@ the `_S` properties read, the `_T` properties written, and the backend of each e
 
 from __future__ import annotations
 
+from dtl.backends.closure.compiler import Compiler
+from dtl.backends.closure.env import Context
+from dtl.backends.pysource.compiler import plan_rule
 from dtl.functions.hops import hops_joins
 from dtl.functions.registry import REGISTRY
 from dtl.ir.nodes import Call, HopsSpec, Literal, Path, Program, walk
@@ -16,12 +19,16 @@ from dtl.ir.printer import compact
 _WRITES_ARG0 = {"add", "add-if", "default"}
 
 
-def _backend(node) -> str:
-    """Which backend runs an expression. Only the closure backend exists so far."""
-    return "closure"
+def _plans(program: Program, backend: str) -> dict:
+    """Rule name -> how each transform runs, asked of the generated-source compiler itself."""
+    if backend == "closure":
+        return {r.name: ["closure"] * len(r.transforms) for r in program.rules}
+    comp = Compiler(Context())
+    comp.program(program)
+    return {r.name: plan_rule(r, comp) for r in program.rules}
 
 
-def analyse(program: Program) -> dict:
+def analyse(program: Program, backend: str = "auto") -> dict:
     functions, reads, writes, datasets, aliases = set(), set(), set(), set(), set()
     for n in walk(program):
         if isinstance(n, Call):
@@ -38,9 +45,10 @@ def analyse(program: Program) -> dict:
                 isinstance(n.args[0], Literal):
             datasets.add(str(n.args[0].value))
     rules = []
+    plans = _plans(program, backend)
     for r in program.rules:
         rules.append({"name": r.name, "line": r.span.line, "transforms": [
-            {"index": i, "text": compact(t, 100), "backend": _backend(t),
+            {"index": i, "text": compact(t, 100), "backend": plans[r.name][i],
              "line": t.span.line, "column": t.span.column} for i, t in enumerate(r.transforms)]})
     return {
         "rules": rules,

@@ -260,3 +260,10 @@ def test_float_arithmetic_matches_python(a, b):
     assert TIMES(a, b) == a * b
     q = a / b if b else None
     assert DIV(a, b) == (q if q is not None and math.isfinite(q) else None)
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(1, 9))
+def test_round_fast_path_agrees_with_decimal_text_rounding(x, digits):
+    from decimal import ROUND_HALF_EVEN, Decimal
+    expected = float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
+    assert dtl.evaluate(["round", digits, x]) == expected

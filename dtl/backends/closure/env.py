@@ -41,7 +41,9 @@ class Context:
 class Env:
     """Variables in scope: _S, _T, _ (U), _P (a dict), the root env (for _R), _B, hop aliases.
 
-    `out` is the list that `create` appends to; nested envs share it.
+    `out` is the list that `create` appends to; nested envs share it. `R` is None in the root
+    scope itself: a reference to self would be a cycle that only the cyclic GC could free,
+    and bulk runs switch that GC off.
     """
 
     __slots__ = ("S", "T", "U", "P", "R", "B", "aliases", "ctx", "out")
@@ -51,7 +53,7 @@ class Env:
         self.T = T
         self.U = U
         self.P = P
-        self.R = R if R is not None else self
+        self.R = R
         self.B = B if B is not None else {}
         self.aliases = aliases
         self.ctx = ctx
@@ -74,7 +76,8 @@ class Env:
         parent = {"_S": self.S, "_T": self.T}
         if self.P is not None:
             parent["_P"] = self.P
-        return Env(source, target, self.ctx, P=parent, R=self.R, B=self.B, out=self.out)
+        return Env(source, target, self.ctx, P=parent, R=self.R or self, B=self.B, out=self.out)
 
     def root_dict(self) -> dict:
-        return {"_S": self.R.S, "_T": self.R.T}
+        root = self.R or self
+        return {"_S": root.S, "_T": root.T}

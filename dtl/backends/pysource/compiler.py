@@ -34,6 +34,8 @@ class RuleSource:
         self.C: list = []  # closure fallbacks
         self.lines: list[str] = []
         self.tmp = 0
+        self.fallbacks: list[str] = []  # what the current transform hands to closures
+        self.plan: list[str] = []  # per top-level transform: how it runs (for explain)
 
     # -- tables -------------------------------------------------------------------------------
 
@@ -52,6 +54,7 @@ class RuleSource:
         return f"f{len(self.F) - 1}"
 
     def closure(self, node) -> str:
+        self.fallbacks.append(_describe(node))
         self.C.append(self.c.expr(node) if not isinstance(node, Call) or node.kind != "transform"
                       else self.c.call(node))
         return f"c{len(self.C) - 1}(env)"
@@ -103,12 +106,24 @@ class RuleSource:
             folded = self.c._fold(node, spec, None)
             if folded is not None:
                 return self.const(folded(None))
-        if self.c._positional(spec, [p.pyname for p in node.params]):
+        positional = self.c._positional(spec, [p.pyname for p in node.params])
+        template = _template(spec.inline, len(node.args))
+        if positional and template is not None:
+            codes = [self.expr(a) for a in node.args]
+            return template.format(*codes, f=self.func(spec.impl), a=self.temp(),
+                                   b=self.temp(), c=self.temp(), r=self.temp())
+        if positional:
             args = ", ".join(self.expr(a) for a in node.args)
         elif spec.spread:
             return self.closure(node)
-        else:  # keywords: parameter names come from the registry's signature grammar
-            args = ", ".join(f"{p.pyname}={self.expr(a)}" for a, p in zip(node.args, node.params))
+        else:
+            order = _reorder(spec, [p.pyname for p in node.params])
+            if order is not None:  # the impl's own parameter order, positionally
+                codes = {p.pyname: self.expr(a) for a, p in zip(node.args, node.params)}
+                args = ", ".join(codes[n] for n in order)
+            else:  # keywords: parameter names come from the registry's signature grammar
+                args = ", ".join(f"{p.pyname}={self.expr(a)}"
+                                 for a, p in zip(node.args, node.params))
         return f"{self.func(spec.impl)}({args})"
 
     # -- transforms ---------------------------------------------------------------------------
@@ -120,7 +135,16 @@ class RuleSource:
         if not calls:
             self.emit("pass", depth)
         for call in calls:
+            if depth == 1:
+                self.fallbacks = []
             self.transform(call, depth)
+            if depth == 1:
+                fb = self.fallbacks
+                if fb == [_describe(call)]:
+                    self.plan.append("closure")
+                else:
+                    names = ", ".join(dict.fromkeys(fb))
+                    self.plan.append("pysource" + (f"; closure for {names}" if fb else ""))
 
     def transform(self, call: Call, depth: int):
         name, a = call.name, call.args
@@ -165,20 +189,75 @@ class RuleSource:
 _NOT = object()
 
 
+def _describe(node) -> str:
+    if isinstance(node, Call):
+        return node.name
+    if isinstance(node, Path):
+        return node.head
+    return "constant"
+
+# Transforms this backend writes as code (in their common literal forms); all others run as
+# closures called from the generated function.
+NATIVE_TRANSFORMS = frozenset({"add", "default", "copy", "remove", "comment", "filter",
+                               "discard", "if"})
+
+
+def handles(spec) -> str | None:
+    """How this backend runs a function: "inline", "call", or None (closure fallback)."""
+    if spec.kind == "transform":
+        return "inline" if spec.name in NATIVE_TRANSFORMS else None
+    if spec.name == "if":
+        return "inline"
+    if spec.impl is None or spec.needs_env or any(
+            p.kind == "function-expression" for p in spec.signature.params):
+        return None
+    return "inline" if spec.inline is not None else "call"
+
+
+def _arity(template: str) -> int:
+    import string
+    nums = {int(f) for _, f, _, _ in string.Formatter().parse(template) if f and f.isdigit()}
+    return len(nums)
+
+
+def _template(inline, n: int) -> str | None:
+    if inline is None:
+        return None
+    if isinstance(inline, dict):
+        return inline.get(n)
+    return inline if _arity(inline) == n else None
+
+
+def _reorder(spec, names: list[str]) -> list[str] | None:
+    """The given parameter names in the impl's order, if they are its leading parameters."""
+    from dtl.backends.closure.compiler import _py_params
+    py = [n for n, spread in _py_params(spec)]
+    if set(py[: len(names)]) == set(names) and len(set(names)) == len(names):
+        return py[: len(names)]
+    return None
+
+
+def plan_rule(rule: Rule, closures: Compiler) -> list[str]:
+    """How each transform of a rule runs on this backend (what `dtl explain` shows)."""
+    b = RuleSource(closures)
+    b.transforms(rule.transforms, 1)
+    return b.plan
+
+
 def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
-    """A function ``f(env) -> None | FILTERED | DISCARDED`` for a rule; `slow` is the closure
-    version, used when the source is not a dict."""
+    """A function ``f(S, T, env) -> None | FILTERED | DISCARDED`` for a rule; `slow` is the
+    closure version, used when the source is not a dict. When the rule needs no closure
+    (`fn.needs_env` false) env may be None, and a caller with a dict source can skip building
+    an Env at all."""
     calls = rule.transforms if isinstance(rule, Rule) else (
         rule.items if isinstance(rule, TransformList) else rule)
     b = RuleSource(closures)
     b.transforms(calls, 1)
     binds = [f"k{i}=K[{i}]" for i in range(len(b.K))] + \
         [f"f{i}=F[{i}]" for i in range(len(b.F))] + [f"c{i}=C[{i}]" for i in range(len(b.C))]
-    src = "\n".join([f"def _rule(env, {', '.join(binds + ['_walk=_walk', '_slow=_slow'])}):",
-                     "    S = env.S",
+    src = "\n".join([f"def _rule(S, T, env, {', '.join(binds + ['_walk=_walk', '_slow=_slow'])}):",
                      "    if type(S) is not dict:",
                      "        return _slow(env)",
-                     "    T = env.T",
                      *b.lines,
                      "    return None"])
     ns = {"K": tuple(b.K), "F": tuple(b.F), "C": tuple(b.C), "_walk": walk_path,
@@ -187,6 +266,7 @@ def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     exec(code, ns)  # noqa: S102 - the source holds only our own tokens (see module docstring)
     fn = ns["_rule"]
     fn.__dtl_source__ = src
+    fn.needs_env = bool(b.C)
     return fn
 
 
