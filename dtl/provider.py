@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Protocol
 
+from dtl.paths import path_values  # noqa: F401  (re-exported: part of the protocol)
 from dtl.values import value_key
 
 
@@ -27,36 +28,6 @@ class DatasetProvider(Protocol):
 
     def scan(self, dataset: str) -> Iterator[dict]:
         """Every latest non-deleted entity, in `_id` order (used for non-indexable joins)."""
-
-
-def path_values(entity, path: tuple[str, ...]) -> list:
-    """The flattened, non-null values at `path` in an entity (the values a join index holds)."""
-    cur = [entity]
-    for el in path:
-        nxt = []
-        for v in cur:
-            if type(v) is dict:
-                x = v.get(el)
-                if type(x) is list:
-                    nxt.extend(x)
-                elif x is not None:
-                    nxt.append(x)
-            elif type(v) is list:
-                for y in v:
-                    if type(y) is dict:
-                        x = y.get(el)
-                        if type(x) is list:
-                            nxt.extend(x)
-                        elif x is not None:
-                            nxt.append(x)
-        cur = nxt
-    out = []
-    for v in cur:
-        if type(v) is list:
-            out.extend(x for x in v if x is not None)
-        elif v is not None:
-            out.append(v)
-    return out
 
 
 def _sort_id(e: dict):

@@ -7,10 +7,7 @@ from dtl.functions.registry import expression
 
 
 def _by_name(call, c):
-    out: dict = {}
-    for arg, p in zip(call.args, call.params):
-        out.setdefault(p.name, []).append(c.expr(arg))
-    return out
+    return c.args_by_name(call)
 
 
 @expression("if", "CONDITION(boolean-expression{1}), THEN(value-expression{1}), "

@@ -4,10 +4,10 @@ keys, values, apply-ns, strip-ns and path. (`apply`/`apply-hops` live in hops.py
 
 from __future__ import annotations
 
-from dtl.backends.closure.compiler import walk_path
 from dtl.errors import Diagnostic, DTLCompileError
 from dtl.functions._common import split_property
 from dtl.functions.registry import expression
+from dtl.paths import walk_path
 
 
 def _dicts(values):
@@ -214,25 +214,12 @@ def _ns_getter(el: str, opts):
 
 
 def _walk_ns(value, getters):
-    """walk_path, with namespace-aware element lookups."""
-    for g in getters:
-        read = g if callable(g) else (lambda d, _k=g: d.get(_k))
-        t = type(value)
-        if t is dict:
-            value = read(value)
-        elif t is list:
-            out = []
-            for item in value:
-                if type(item) is dict:
-                    x = read(item)
-                    if type(x) is list:
-                        out.extend(x)
-                    elif x is not None:
-                        out.append(x)
-            value = out
-        else:
-            return None
-    return value
+    """walk_path, with namespace-aware element lookups (a getter is a key or a callable)."""
+    return walk_path(value, getters, _read)
+
+
+def _read(d, g):
+    return g(d) if callable(g) else d.get(g)
 
 
 @expression("path", "PROPERTY_PATH(value-expression{1}), VALUES(value-expression{1})",

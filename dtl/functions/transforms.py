@@ -17,17 +17,7 @@ from dtl.values import NI
 
 
 def _args(call, c):
-    """Compiled arguments by parameter name (repeated names map to lists)."""
-    out: dict = {}
-    for arg, p in zip(call.args, call.params):
-        if p.kind == "transforms":
-            fn = c.transforms(arg)
-        elif p.kind == "function-expression":
-            fn = c.func(arg)
-        else:
-            fn = c.expr(arg)
-        out.setdefault(p.name, []).append(fn)
-    return out
+    return c.args_by_name(call)
 
 
 def _runs(fns, env):

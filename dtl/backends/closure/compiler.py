@@ -12,27 +12,7 @@ from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env
 from dtl.errors import DTLError, DTLRuntimeError
 from dtl.functions.registry import FunctionSpec
 from dtl.ir.nodes import Call, Lambda, Literal, Path, Program, TransformList
-
-
-def walk_path(value, elements):
-    """Follow property names; through lists the results are gathered and flattened once."""
-    for el in elements:
-        t = type(value)
-        if t is dict:
-            value = value.get(el)
-        elif t is list:
-            out = []
-            for item in value:
-                if type(item) is dict:
-                    x = item.get(el)
-                    if type(x) is list:
-                        out.extend(x)
-                    elif x is not None:
-                        out.append(x)
-            value = out
-        else:
-            return None
-    return value
+from dtl.paths import walk_path
 
 
 def copy_value(v):
@@ -264,6 +244,20 @@ class Compiler:
         if isinstance(value, dict | list):
             return None  # mutable results must stay fresh per evaluation
         return lambda env: value
+
+    def args_by_name(self, call: Call) -> dict[str, list]:
+        """Compiled arguments of a special form by signature name (repeats give lists):
+        transforms as closure tuples, function-expressions as binders, the rest as closures."""
+        out: dict = {}
+        for arg, p in zip(call.args, call.params):
+            if p.kind == "transforms":
+                fn = self.transforms(arg)
+            elif p.kind == "function-expression":
+                fn = self.func(arg)
+            else:
+                fn = self.expr(arg)
+            out.setdefault(p.name, []).append(fn)
+        return out
 
     # -- transforms ---------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ as literals (via repr). Function names, rule names and variables never appear in
 
 from __future__ import annotations
 
-from dtl.backends.closure.compiler import Compiler, walk_path
+from dtl.backends.closure.compiler import Compiler
+from dtl.paths import walk_path
 from dtl.backends.closure.env import DISCARDED, FILTERED
 from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList
 from dtl.values import is_true
