@@ -1,0 +1,634 @@
+"""A dataset: Parquet segments + commit log + LMDB indexes, with one writer and many readers.
+
+Commit protocol for a batch (`append`): write the segment to a temp file, fsync, rename; append
+the commit record (checksummed, fsynced) to the log — that line is the commit point; then apply
+the rows to the indexes, which record the commit they reached. After a crash, the next writer
+cuts a torn log tail, deletes temp and unreferenced segment files and replays committed batches
+the indexes have not seen. Readers see commits up to what the indexes have applied, so a get,
+a lookup and a scan agree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fcntl
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from storage import hashing, log, segments
+from storage.errors import (CorruptionError, EntityError, StorageError, WriterLockedError)
+from storage.index import HEADER, Index, id_key
+
+OUT_NAMES = {"offset": "_updated", "deleted": "_deleted", "ts": "_ts", "hash": "_hash",
+             "previous": "_previous"}
+
+
+@dataclass
+class AppendStats:
+    received: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    first_offset: int | None = None
+    last_offset: int | None = None
+    seq: int | None = None
+    problems: list = field(default_factory=list)
+
+    def as_dict(self):
+        d = dict(self.__dict__)
+        d["problems"] = [{"position": p, "_id": i, "error": m} for p, i, m in self.problems]
+        return d
+
+
+class State:
+    """What the commit log says, up to some commit: segments, offsets, flags, metadata."""
+
+    def __init__(self, records):
+        self.seq = 0
+        self.segments: list[dict] = []
+        self.last_offset = -1
+        self.meta: dict = {}
+        self.props: dict = {}
+        self.log_exists = self.log_deleted = 0
+        for r in records:
+            self.add(r)
+
+    def add(self, r):
+        self.seq = r["seq"]
+        k = r["kind"]
+        if k == "append":
+            s = r["segment"]
+            self.segments.append(s)
+            self.last_offset = s["last"]
+            self.log_deleted += s["deleted"]
+            self.log_exists += s["rows"] - s["deleted"]
+        elif k == "compact":
+            gone = set(r["remove"])
+            for s in self.segments:
+                if s["file"] in gone:
+                    self.log_deleted -= s["deleted"]
+                    self.log_exists -= s["rows"] - s["deleted"]
+            kept = [s for s in self.segments if s["file"] not in gone]
+            for s in r["add"]:
+                self.log_deleted += s["deleted"]
+                self.log_exists += s["rows"] - s["deleted"]
+            self.segments = sorted(kept + r["add"], key=lambda s: s["first"])
+        if r.get("meta"):
+            self.meta.update(r["meta"])
+        if r.get("props"):
+            self.props.update(r["props"])
+
+    @property
+    def firsts(self):
+        return [s["first"] for s in self.segments]
+
+
+class Dataset:
+    """Open with `writer=True` to append (takes the dataset's cross-process writer lock)."""
+
+    def __init__(self, directory: str, name: str, writer: bool = False, fsync: bool = True):
+        self.dir = directory
+        self.name = name
+        self.writer = writer
+        self.fsync = fsync
+        self._lock_fd = None
+        self._log = None
+        self.index = None
+        if not os.path.isdir(directory):
+            raise StorageError(f"no dataset directory {directory}")
+        self.log_path = os.path.join(directory, "log")
+        try:
+            if writer:
+                self._lock()
+                self._log = log.LogWriter(self.log_path, fsync=fsync)
+            self.index = Index(os.path.join(directory, "index"))
+            if writer:
+                self._recover()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def _lock(self):
+        fd = os.open(os.path.join(self.dir, "writer.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            finally:
+                os.close(fd)
+            raise WriterLockedError(
+                f"dataset {self.name!r} already has a writer (pid {holder}); "
+                "one writer at a time, readers are fine") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd
+
+    def close(self):
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _recover(self):
+        recs = self._log.records
+        if not recs:
+            self._log.append({"kind": "meta", "props": {"generation": str(uuid.uuid4()),
+                                                        "populated": False}})
+            recs = self._log.records
+        st = State(recs)
+        live = {s["file"] for s in st.segments}
+        for f in os.listdir(self.dir):
+            if f.startswith("tmp-") or (f.startswith("seg-") and f not in live):
+                os.unlink(os.path.join(self.dir, f))
+        iseq = self.index.seq()
+        if iseq > st.seq:  # the index is ahead of the log (log lost?): rebuild it
+            self.rebuild_index()
+            return
+        for r in recs[iseq:]:
+            self._apply_record(r)
+
+    def _apply_record(self, r):
+        if r["kind"] == "append":
+            s = r["segment"]
+            t = segments.read(os.path.join(self.dir, s["file"]),
+                              ["_id", "offset", "deleted", "hash", "ts", "previous", "body"])
+            cols = [t.column(c).to_pylist() for c in t.column_names]
+            self.index.apply(zip(*cols), r["seq"])
+        elif r["kind"] == "compact":
+            self.index.drop_superseded(r.get("dropped", ()))
+            self.index.mark_seq(r["seq"])
+        else:
+            self.index.mark_seq(r["seq"])
+
+    def rebuild_index(self):
+        """Rebuild every index from the segments (the log is the truth)."""
+        self._need_writer()
+        self.index.clear()
+        for r in self._log.records:
+            self._apply_record(r)
+
+    def _need_writer(self):
+        if not self.writer or self._log is None:
+            raise StorageError(f"dataset {self.name!r} is open read-only")
+
+    # -- state ---------------------------------------------------------------------------
+    def state(self) -> State:
+        """The committed state readers see: log records up to what the indexes applied."""
+        if self._log is not None:
+            return State(self._log.records)
+        recs, _ = log.read(self.log_path)
+        iseq = self.index.seq()
+        return State(recs[:iseq])
+
+    @property
+    def last_offset(self) -> int:
+        return self.state().last_offset
+
+    @property
+    def populated(self) -> bool:
+        return bool(self.state().props.get("populated"))
+
+    @property
+    def meta(self) -> dict:
+        return self.state().meta
+
+    def info(self) -> dict:
+        st = self.state()
+        c = self.index.counts()
+        return {
+            "name": self.name, "entities": c["exists"] + c["deleted"],
+            "count-index-exists": c["exists"], "count-index-deleted": c["deleted"],
+            "count-log-exists": st.log_exists, "count-log-deleted": st.log_deleted,
+            "last_offset": st.last_offset, "segments": len(st.segments), "commits": st.seq,
+            "bytes": sum(s["bytes"] for s in st.segments),
+            "populated": bool(st.props.get("populated")), "generation": st.props.get("generation"),
+            "completeness": st.props.get("completeness"), "indexes": [list(p) for p in self.index.paths()],
+            "meta": st.meta,
+        }
+
+    # -- writing -------------------------------------------------------------------------
+    def append(self, entities, meta: dict | None = None, force: bool = False,
+               skip_invalid: bool = False, props: dict | None = None) -> AppendStats:
+        """Append a batch with change detection, atomically with `meta` (e.g. a pipe's offset).
+
+        A version is stored only if its hash differs from the latest version of its `_id`
+        (`force` stores anyway). Bad entities raise EntityError before anything is written,
+        or with `skip_invalid` are reported in the stats while the rest are stored.
+        """
+        self._need_writer()
+        if not isinstance(entities, list):
+            entities = list(entities)
+        rows, problems = hashing.prepare(entities)
+        st = AppendStats(received=len(entities), invalid=len(problems), problems=problems)
+        if problems and not skip_invalid:
+            raise EntityError(problems)
+        latest = self.index.latest([r[0] for r in rows])
+        last = State(self._log.records).last_offset  # writer: cheap enough per batch
+        nxt = last + 1
+        pending: dict = {}
+        offs, ids, dels, hashes, prevs, bodies, stripped = [], [], [], [], [], [], []
+        for (eid, body, h, deleted, s), cur in zip(rows, latest):
+            p = pending.get(eid)
+            if p is None and cur is not None:
+                p = (cur[0], cur[1])
+            if p is not None and p[0] == h and not force:
+                st.unchanged += 1
+                continue
+            pending[eid] = (h, nxt)
+            offs.append(nxt)
+            ids.append(eid)
+            dels.append(deleted)
+            hashes.append(h)
+            prevs.append(None if p is None else p[1])
+            bodies.append(body)
+            stripped.append(s)
+            nxt += 1
+        st.stored = len(offs)
+        if not offs:
+            if meta or props:
+                st.seq = self._log.append({"kind": "meta", "meta": meta, "props": props})["seq"]
+                self.index.mark_seq(st.seq)
+            return st
+        ts = time.time_ns() // 1000
+        seq = self._log.next_seq
+        table = segments.build_table(offs, ids, dels, ts, hashes, prevs, bodies,
+                                     segments.typed_columns(stripped))
+        name = f"seg-{seq:010d}.parquet"
+        size = segments.write(table, self.dir, name, fsync=self.fsync)
+        if self.fsync and seq == 2:
+            segments.fsync_dir(self.dir)
+        nd = sum(dels)
+        rec = {"kind": "append", "segment": {"file": name, "first": offs[0], "last": offs[-1],
+                                             "rows": len(offs), "deleted": nd, "bytes": size},
+               "ts": ts}
+        if meta:
+            rec["meta"] = meta
+        if props:
+            rec["props"] = props
+        if self.fsync:
+            segments.fsync_dir(self.dir)  # the rename must be durable before the commit line
+        st.seq = self._log.append(rec)["seq"]
+        self.index.apply(zip(ids, offs, dels, hashes, [ts] * len(offs), prevs, bodies), st.seq)
+        st.first_offset, st.last_offset = offs[0], offs[-1]
+        return st
+
+    def commit_meta(self, meta: dict | None = None, **props) -> int:
+        """Commit metadata (and flags such as populated, completeness) without entities."""
+        self._need_writer()
+        seq = self._log.append({"kind": "meta", "meta": meta, "props": props or None})["seq"]
+        self.index.mark_seq(seq)
+        return seq
+
+    def set_populated(self, populated: bool = True) -> None:
+        self.commit_meta(populated=bool(populated))
+
+    def delete(self, ids, meta=None) -> AppendStats:
+        """Tombstones: a deleted version (copy of the latest body) for each existing id."""
+        out = []
+        for eid in ids:
+            e = self.get(eid)
+            if e is not None and not e["_deleted"]:
+                e["_deleted"] = True
+                out.append(e)
+        return self.append(out, meta=meta)
+
+    def track_deletions(self, seen, run_started_offset: int | None = None, mark: bool = False,
+                        meta: dict | None = None, batch_size: int = 10_000) -> int:
+        """After a complete full run: delete every live `_id` not in `seen`.
+
+        Ids whose latest version is newer than `run_started_offset` were written by a
+        concurrent incremental run and are skipped. With `mark`, deletes carry
+        `$deletion_tracked: true`. Returns the number of deletes written.
+        """
+        self._need_writer()
+        doomed = [eid for eid, hdr in self.index.ids()
+                  if eid not in seen and (run_started_offset is None or hdr[1] <= run_started_offset)]
+        n = 0
+        for k in range(0, len(doomed), batch_size) or [0]:
+            batch = []
+            for eid in doomed[k:k + batch_size]:
+                e = self.index.get(eid)
+                e["_deleted"] = True
+                if mark:
+                    e["$deletion_tracked"] = True
+                batch.append(e)
+            last = k + batch_size >= len(doomed)
+            n += self.append(batch, meta=meta if last else None).stored
+        return n
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, entity_id: str) -> dict | None:
+        """The latest version of `_id` (deleted ones too, with `_deleted: true`)."""
+        if type(entity_id) is not str:
+            return None
+        return self.index.get(entity_id)
+
+    def batches(self, since: int | None = None, history: bool = False, deleted: bool = True,
+                limit: int | None = None, columns=None, batch_size: int = 8192):
+        """Stream versions with offset > `since` as Arrow record batches, in offset order.
+
+        Columns: `_updated _id _deleted _ts _hash _previous body` and the typed `p:<name>`
+        columns a segment has. Latest-only (default) emits a version only while it is the
+        latest of its `_id`; `deleted=False` then omits deletes. A segment removed by a
+        concurrent compaction is found again in the new state, from the last offset emitted.
+        """
+        pos = -1 if since is None else since
+        left = limit
+        st = self.state()
+        i = bisect.bisect_right([s["last"] for s in st.segments], pos)
+        while i < len(st.segments):
+            seg = st.segments[i]
+            try:
+                for b in self._segment_batches(seg, pos, history, deleted, columns, batch_size):
+                    if left is not None:
+                        if b.num_rows >= left:
+                            b = b.slice(0, left)
+                            left = 0
+                        else:
+                            left -= b.num_rows
+                    if b.num_rows:
+                        pos = b.column(0)[b.num_rows - 1].as_py()
+                        yield b
+                    if left == 0:
+                        return
+            except FileNotFoundError:
+                st = self.state()  # compacted under us: continue in the new layout
+                i = bisect.bisect_right([s["last"] for s in st.segments], pos)
+                continue
+            pos = max(pos, seg["last"])
+            i += 1
+
+    def _segment_batches(self, seg, since, history, deleted, columns, batch_size):
+        path = os.path.join(self.dir, seg["file"])
+        cols = None
+        if columns is not None:
+            want = {"offset", "deleted"} | {k for k, v in OUT_NAMES.items() if v in columns} | set(columns)
+            cols = [c for c in segments.SYSTEM if c in want] + [c for c in columns if c.startswith("p:")]
+        sup = None
+        if not history:
+            sup = self.index.superseded(max(since + 1, seg["first"]), seg["last"])
+            sup = np.array(sup, dtype=np.int64) if sup else None
+        for b in segments.batches(path, cols, batch_size):
+            offs = b.column(0).to_numpy()
+            mask = None
+            if since >= seg["first"]:
+                mask = offs > since
+            if sup is not None:
+                m = ~np.isin(offs, sup)
+                mask = m if mask is None else mask & m
+            if not history and not deleted:
+                m = ~b.column(b.schema.get_field_index("deleted")).to_numpy(zero_copy_only=False)
+                mask = m if mask is None else mask & m
+            if mask is not None:
+                if not mask.any():
+                    continue
+                if not mask.all():
+                    b = b.filter(pa.array(mask))
+            yield b.rename_columns([OUT_NAMES.get(n, n) for n in b.schema.names])
+
+    def entities(self, since=None, history=False, deleted=True, limit=None, batch_size=8192):
+        """The same stream as `batches`, as entity dicts (built one batch at a time)."""
+        decode = hashing.decode_body
+        for b in self.batches(since, history, deleted, limit, batch_size=batch_size,
+                              columns=["_updated", "_id", "_deleted", "_ts", "_hash", "_previous", "body"]):
+            offs = b.column("_updated").to_pylist()
+            dels = b.column("_deleted").to_pylist()
+            tss = b.column("_ts").to_pylist()
+            hs = b.column("_hash").to_pylist()
+            prevs = b.column("_previous").to_pylist()
+            for i, body in enumerate(b.column("body").to_pylist()):
+                e = decode(body)
+                e["_deleted"] = dels[i]
+                e["_updated"] = offs[i]
+                e["_previous"] = prevs[i]
+                e["_ts"] = tss[i]
+                e["_hash"] = hs[i].hex()
+                yield e
+
+    def version_at(self, offset: int, _cache=None) -> dict | None:
+        """The stored version at `offset` (None if compacted away or out of range)."""
+        st = self.state()
+        i = bisect.bisect_right(st.firsts, offset) - 1
+        if i < 0 or offset > st.segments[i]["last"]:
+            return None
+        seg = st.segments[i]
+        t = None if _cache is None else _cache.get(seg["file"])
+        if t is None:
+            t = segments.read(os.path.join(self.dir, seg["file"]),
+                              ["offset", "_id", "deleted", "ts", "hash", "previous", "body"])
+            if _cache is not None:
+                _cache[seg["file"]] = t
+        j = int(np.searchsorted(t.column("offset").to_numpy(), offset))
+        if j >= t.num_rows or t.column("offset")[j].as_py() != offset:
+            return None
+        r = {c: t.column(c)[j].as_py() for c in t.column_names}
+        e = hashing.decode_body(r["body"])
+        e.update({"_deleted": r["deleted"], "_updated": offset, "_previous": r["previous"],
+                  "_ts": r["ts"], "_hash": r["hash"].hex()})
+        return e
+
+    def history(self, entity_id: str) -> list[dict]:
+        """Every stored version of `_id`, oldest first (following `_previous`)."""
+        e = self.get(entity_id)
+        out, cache = [], {}
+        while e is not None:
+            out.append(e)
+            p = e["_previous"]
+            e = None if p is None else self.version_at(p, cache)
+            if e is not None and e["_id"] != entity_id:  # pragma: no cover - corrupt chain
+                raise CorruptionError(f"_previous of {entity_id!r} points at another _id")
+        out.reverse()
+        return out
+
+    def ensure_index(self, path) -> bool:
+        """Declare a secondary index on a property path (tuple of names); builds it if new."""
+        return self.index.ensure(tuple(path))
+
+    def lookup(self, path, values) -> list[dict]:
+        self.index.ensure(tuple(path))
+        return self.index.lookup(tuple(path), values)
+
+    def counts(self) -> dict:
+        i = self.info()
+        return {k: i[k] for k in ("count-log-exists", "count-log-deleted", "count-index-exists",
+                                  "count-index-deleted")}
+
+    # -- compaction ----------------------------------------------------------------------
+    def compact(self, keep_versions: int = 2, time_threshold_hours: float | None = None,
+                hold_offset: int | None = None, now_us: int | None = None) -> dict:
+        """Remove old versions: keep the latest of every `_id` plus its newest `keep_versions`
+        older ones, everything younger than `time_threshold_hours`, and everything after
+        `hold_offset` (the lowest offset a dependency-tracking reader still needs: the log is
+        compacted as if it ended there, so the version it will compare against survives).
+        Offsets never change; readers at any offset continue (see `batches`)."""
+        self._need_writer()
+        if keep_versions < 0:
+            raise ValueError("keep_versions must be >= 0")
+        if keep_versions == 0 and time_threshold_hours is None:
+            raise ValueError("keep_versions 0 requires a time threshold")
+        st = self.state()
+        if not st.segments:
+            return {"removed": 0, "segments_rewritten": 0}
+        parts = [segments.read(os.path.join(self.dir, s["file"]), ["_id", "offset", "ts"])
+                 for s in st.segments]
+        t = pa.concat_tables(parts).combine_chunks()
+        offs = t.column("offset").to_numpy()
+        ts = t.column("ts").to_numpy()
+        codes = pc.dictionary_encode(t.column("_id")).combine_chunks().indices.to_numpy()
+        hold = np.iinfo(np.int64).max if hold_offset is None else hold_offset
+        # the log as if it ended at the hold: rank each version among the versions of its
+        # _id up to the hold, newest first (0 = latest there); later versions all stay
+        win = np.flatnonzero(offs <= hold)
+        order = win[np.lexsort((-offs[win], codes[win]))]
+        sc = codes[order]
+        starts = np.r_[0, np.flatnonzero(sc[1:] != sc[:-1]) + 1] if len(sc) else np.zeros(0, np.int64)
+        grp = np.repeat(starts, np.diff(np.r_[starts, len(sc)]))
+        drop = np.zeros(len(offs), dtype=bool)
+        drop[order] = (np.arange(len(order)) - grp) > keep_versions
+        if time_threshold_hours is not None:
+            now = time.time_ns() // 1000 if now_us is None else now_us
+            drop &= ts < now - int(time_threshold_hours * 3600e6)
+        if not drop.any():
+            return {"removed": 0, "segments_rewritten": 0}
+        dropped = offs[drop]
+        seq = self._log.next_seq
+        remove, add, k = [], [], 0
+        gone = set(dropped.tolist())
+        for s in st.segments:
+            n = s["rows"]
+            segdrop = drop[k:k + n]
+            k += n
+            if not segdrop.any():
+                continue
+            remove.append(s["file"])
+            full = segments.read(os.path.join(self.dir, s["file"]))
+            keep = full.filter(pa.array(~segdrop))
+            if keep.num_rows:
+                name = f"seg-{seq:010d}-{len(add):04d}.parquet"
+                size = segments.write(keep, self.dir, name, fsync=self.fsync)
+                o = keep.column("offset")
+                add.append({"file": name, "first": o[0].as_py(), "last": o[-1].as_py(),
+                            "rows": keep.num_rows, "bytes": size,
+                            "deleted": pc.sum(keep.column("deleted")).as_py() or 0})
+        if self.fsync:
+            segments.fsync_dir(self.dir)
+        rec = self._log.append({"kind": "compact", "remove": remove, "add": add,
+                                "dropped": sorted(gone)})
+        self.index.drop_superseded(gone)
+        self.index.mark_seq(rec["seq"])
+        for f in remove:  # readers holding the old layout re-read the state (see batches)
+            try:
+                os.unlink(os.path.join(self.dir, f))
+            except FileNotFoundError:
+                pass
+        return {"removed": len(gone), "segments_rewritten": len(remove), "segments_written": len(add)}
+
+    # -- verification --------------------------------------------------------------------
+    def verify(self) -> list[str]:
+        """Check that log, segments and indexes agree; returns the problems found."""
+        from dtl.provider import path_values
+        from storage.index import value_key
+        probs = []
+        recs, valid = log.read(self.log_path)
+        size = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        if valid != size and self._log is None:
+            probs.append(f"commit log has {size - valid} bytes of torn tail after commit {len(recs)}")
+        st = self.state()
+        iseq = self.index.seq()
+        if iseq != st.seq:
+            probs.append(f"index applied commit {iseq}, log has {st.seq}")
+        latest: dict = {}
+        prev_last = -1
+        nrows = 0
+        for s in st.segments:
+            p = os.path.join(self.dir, s["file"])
+            try:
+                t = segments.read(p, ["offset", "_id", "deleted", "hash", "body"])
+            except (OSError, pa.ArrowException) as ex:
+                probs.append(f"segment {s['file']}: unreadable: {ex}")
+                continue
+            offs = t.column("offset").to_pylist()
+            if len(offs) != s["rows"]:
+                probs.append(f"segment {s['file']}: {len(offs)} rows, log says {s['rows']}")
+            if offs and (offs[0] != s["first"] or offs[-1] != s["last"]):
+                probs.append(f"segment {s['file']}: offsets {offs[0]}..{offs[-1]}, log says "
+                             f"{s['first']}..{s['last']}")
+            if any(b <= a for a, b in zip(offs, offs[1:])) or (offs and offs[0] <= prev_last):
+                probs.append(f"segment {s['file']}: offsets not increasing")
+            prev_last = offs[-1] if offs else prev_last
+            nrows += len(offs)
+            for off, eid, d, h, body in zip(offs, t.column("_id").to_pylist(), t.column("deleted").to_pylist(),
+                                            t.column("hash").to_pylist(), t.column("body").to_pylist()):
+                if hashing.digest(body) != h:
+                    probs.append(f"offset {off}: hash does not match body")
+                latest[eid] = (off, d, h)
+        stray = [f for f in os.listdir(self.dir) if f.startswith("tmp-")]
+        if stray and self._log is not None:
+            probs.append(f"uncommitted temp files: {stray}")
+        if nrows != st.log_exists + st.log_deleted:
+            probs.append(f"log counts {st.log_exists + st.log_deleted} rows, segments hold {nrows}")
+        if iseq != st.seq:
+            return probs
+        n = ex = de = 0
+        live = {}
+        for eid, hdr in self.index.ids(deleted=True):
+            n += 1
+            h, off, _, _, d = hdr
+            want = latest.get(eid)
+            if want is None:
+                probs.append(f"index has {eid!r}, no segment does")
+            elif want != (off, d, h):
+                probs.append(f"index has {eid!r} at offset {off}, segments at {want[0]}")
+            if d:
+                de += 1
+            else:
+                ex += 1
+                live[eid] = None
+        if n != len(latest):
+            probs.append(f"index has {n} ids, segments {len(latest)}")
+        c = self.index.counts()
+        if (c["exists"], c["deleted"]) != (ex, de):
+            probs.append(f"index counts {c}, actual exists {ex} deleted {de}")
+        sup = set(self.index.superseded(0, max(st.last_offset, 0)))
+        latest_offs = {v[0] for v in latest.values()}
+        if sup & latest_offs:
+            probs.append(f"{len(sup & latest_offs)} latest versions marked superseded")
+        if nrows - len(latest_offs) != len(sup & set(_all_offsets(self, st))):
+            probs.append("superseded set does not match the segments")
+        for path in self.index.paths():
+            want = set()
+            for e in self.index.scan():
+                k = id_key(e["_id"])
+                for v in path_values(e, path):
+                    want.add((value_key(v), k))
+            have = {(bytes(a), bytes(b)) for a, b in self.index.index_entries(path)}
+            if want != have:
+                probs.append(f"index {'.'.join(path)}: {len(have - want)} stale, {len(want - have)} missing entries")
+        return probs
+
+
+def _all_offsets(ds, st):
+    for s in st.segments:
+        yield from segments.read(os.path.join(ds.dir, s["file"]), ["offset"]).column(0).to_pylist()
+
+
+__all__ = ["Dataset", "AppendStats", "State", "EntityError", "HEADER"]

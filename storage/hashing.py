@@ -1,0 +1,157 @@
+"""Canonical entity bytes, content hash and body decoding.
+
+The canonical form of an entity is its transit-encoded JSON with sorted keys, without the
+root properties the writer owns (`_updated`, `_ts`, `_hash`, `_previous`, any other root `_`
+key except `_id`), and with `_deleted` present only when it is literally true. The same bytes
+are the stored body and the hash input, so change detection and writing share one encoding.
+
+Type tags come from transit: 1, 1.0 and Decimal 1.0 render as `1`, `1.0` and `"~f1.0"`, and
+`true` is never `1`, so they hash differently.
+
+Fast path: orjson renders the entity directly (about 5x quicker than `transit.encode` plus a
+dump). Its result is accepted only when it must equal the transit rendering; otherwise the
+exact path runs. The cases where orjson could differ are strings starting with `~` (transit
+escapes them), `uuid.UUID` (orjson writes it untagged), integers beyond 64 bits (orjson
+refuses) and non-finite floats (orjson writes null; they are not DTL values, so we reject).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from hashlib import blake2b
+
+import orjson
+
+from dtl import transit
+from dtl.values import NI, URI, UUID, DateTime
+
+from storage.errors import EntityError
+
+_SORT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_EXT = (DateTime, Decimal, NI, URI, bytes)
+_UUIDISH = re.compile(rb'"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"')
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_KEEP = ("_id", "_deleted")
+
+
+class _Ext:
+    """orjson `default`: transit strings for extension types, counting how many it wrote."""
+
+    __slots__ = ("n",)
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, v):
+        if type(v) in _EXT:
+            self.n += 1
+            return transit.encode(v)
+        raise TypeError
+
+
+def strip(e: dict) -> dict:
+    """The entity without writer-owned root properties; `_deleted` kept only when true."""
+    for k in e:
+        if k[0] == "_" and k != "_id" and not (k == "_deleted" and e[k] is True):
+            break
+    else:
+        return e
+    out = {k: v for k, v in e.items() if k[0] != "_"}
+    out["_id"] = e["_id"]
+    if e.get("_deleted") is True:
+        out["_deleted"] = True
+    return out
+
+
+def _check(v, where="") -> None:
+    """Raise ValueError for anything transit cannot carry exactly."""
+    t = type(v)
+    if t is dict:
+        for k, x in v.items():
+            if type(k) is not str:
+                raise ValueError(f"non-string key {k!r} at {where or '/'}")
+            _check(x, f"{where}/{k}")
+    elif t is list or t is tuple:
+        for i, x in enumerate(v):
+            _check(x, f"{where}/{i}")
+    elif t is float:
+        if not math.isfinite(v):
+            raise ValueError(f"non-finite float {v!r} at {where or '/'}")
+    elif t is Decimal:
+        if not v.is_finite():
+            raise ValueError(f"non-finite decimal {v!r} at {where or '/'}")
+    elif v is None or t in (str, int, bool, DateTime, NI, URI, UUID, bytes):
+        pass
+    else:
+        raise ValueError(f"unencodable {type(v).__name__} value at {where or '/'}")
+
+
+def _exact(e: dict) -> bytes:
+    _check(e)
+    return transit.dumps(e, sort_keys=True).encode()
+
+
+def canonical(e: dict) -> bytes:
+    """Canonical bytes of an already stripped entity (raises ValueError if unencodable)."""
+    ext = _Ext()
+    try:
+        b = orjson.dumps(e, default=ext, option=_SORT)
+    except TypeError:
+        return _exact(e)
+    if b.count(b'"~') != ext.n:
+        return _exact(e)
+    if b.count(b"-") >= 4 and _UUIDISH.search(b):
+        return _exact(e)
+    if b"null" in b:
+        _check(e)
+    return b
+
+
+def digest(b: bytes) -> bytes:
+    """128-bit BLAKE2b of canonical bytes."""
+    return blake2b(b, digest_size=16).digest()
+
+
+def entity_hash(e: dict) -> str:
+    """The `_hash` of an entity, as 32 lowercase hex characters."""
+    return digest(canonical(strip(e))).hex()
+
+
+def prepare(entities):
+    """Validate and canonicalize a batch: ([(id, canonical, digest, deleted, stripped)], problems)."""
+    out, problems = [], []
+    append = out.append
+    for pos, e in enumerate(entities):
+        if type(e) is not dict:
+            problems.append((pos, None, f"not an object: {type(e).__name__}"))
+            continue
+        eid = e.get("_id")
+        if type(eid) is not str:
+            problems.append((pos, None if eid is None else repr(eid),
+                             "missing _id" if eid is None else f"_id must be a string, not {type(eid).__name__}"))
+            continue
+        s = strip(e)
+        try:
+            b = canonical(s)
+        except (ValueError, TypeError) as ex:
+            problems.append((pos, eid, str(ex)))
+            continue
+        append((eid, b, blake2b(b, digest_size=16).digest(), s.get("_deleted") is True, s))
+    return out, problems
+
+
+def check_batch(entities):
+    """`prepare`, raising EntityError when any entity is bad."""
+    out, problems = prepare(entities)
+    if problems:
+        raise EntityError(problems)
+    return out
+
+
+def decode_body(b) -> dict:
+    """The entity stored in canonical bytes (without the writer-owned properties)."""
+    if b'"~' not in b and not _LONG_DIGITS.search(b):
+        return orjson.loads(b)
+    return transit.loads(b)

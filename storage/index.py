@@ -1,0 +1,362 @@
+"""Indexes in LMDB (see docs/decisions/index-store.md): the latest version of every `_id`,
+superseded offsets, and secondary indexes on property paths.
+
+Databases in one LMDB environment per dataset:
+
+* `primary`  id key -> header (hash 16, offset, ts, previous or -1, deleted) + canonical body.
+  Holding the latest body makes `get(_id)` one B-tree lookup, no segment read.
+* `sup`      offset (8 bytes big-endian) -> b"": versions no longer latest; latest-only scans
+  drop these rows.
+* `ix:<path>` (dupsort) value key -> id key, for latest non-deleted versions; nulls never indexed.
+* `meta`     `seq` (last commit record applied), `counts`, `indexes`.
+
+The index is derived from the commit log and segments: it records the last commit it applied,
+and a writer replays any later commits on open, so it may lag the log but never lead it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import threading
+from decimal import Decimal
+from hashlib import blake2b
+
+import lmdb
+import orjson
+
+from dtl.values import NI, URI, UUID, DateTime
+
+from storage import hashing
+
+HEADER = struct.Struct(">16sqqq?")
+HLEN = HEADER.size
+OFF = struct.Struct(">q")
+MAP_SIZE = 1 << 36  # virtual; the file grows as needed
+MAX_KEY = 480
+
+_envs: dict[str, list] = {}
+_envs_lock = threading.Lock()
+
+
+def open_env(path: str) -> lmdb.Environment:
+    """LMDB forbids opening one environment twice in a process: share it, reference-counted."""
+    key = os.path.realpath(path)
+    with _envs_lock:
+        ent = _envs.get(key)
+        if ent is None:
+            os.makedirs(path, exist_ok=True)
+            # sync off: the index is rebuilt from the fsynced log after an OS crash, and a killed
+            # process loses nothing (the page cache survives it)
+            env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=256, subdir=True, sync=False,
+                            metasync=False, readahead=False, max_readers=512)
+            ent = _envs[key] = [env, 0]
+        ent[1] += 1
+        return ent[0]
+
+
+def close_env(env: lmdb.Environment) -> None:
+    with _envs_lock:
+        for k, ent in list(_envs.items()):
+            if ent[0] is env:
+                ent[1] -= 1
+                if ent[1] == 0:
+                    del _envs[k]
+                    env.close()
+                return
+
+
+def id_key(eid: str) -> bytes:
+    b = eid.encode()
+    if len(b) > MAX_KEY:
+        return b"\x00" + blake2b(b, digest_size=32).digest()
+    return b
+
+
+def _num_key(v) -> bytes:
+    # DTL equality: 1 == 1.0 == Decimal(1); a decimal equals a float only when exactly equal
+    t = type(v)
+    if t is int:
+        return b"n%d" % v
+    if t is float:
+        if not math.isfinite(v):
+            return b"n" + repr(v).encode()
+        if v.is_integer():
+            return b"n%d" % int(v)
+        return b"n" + repr(v).encode()
+    if v == v.to_integral_value():
+        return b"n%d" % int(v)
+    f = float(v)
+    if Decimal(f) == v:
+        return b"n" + repr(f).encode()
+    sign, digits, exp = v.as_tuple()
+    digits = list(digits)
+    while digits and digits[-1] == 0:
+        digits.pop()
+        exp += 1
+    return ("d%s%se%d" % ("-" if sign else "", "".join(map(str, digits)), exp)).encode()
+
+
+def value_key(v) -> bytes | None:
+    """Index key bytes: equal under DTL equality iff equal bytes (bool never equals a number)."""
+    t = type(v)
+    if v is None:
+        return None
+    if t is str:
+        k = b"s" + v.encode()
+    elif t is bool:
+        k = b"B1" if v else b"B0"
+    elif t is int or t is float or t is Decimal:
+        k = _num_key(v)
+    elif t is NI:
+        k = b"i" + v.value.encode()
+    elif t is URI:
+        k = b"r" + v.value.encode()
+    elif t is DateTime:
+        k = b"t%d" % v.ns
+    elif t is UUID:
+        k = b"u" + v.bytes
+    elif t is bytes:
+        k = b"x" + v
+    else:
+        k = b"j" + hashing._exact(v if t is dict else {"": v})
+    if len(k) > MAX_KEY:
+        k = b"h" + blake2b(k, digest_size=32).digest()
+    return k
+
+
+def path_name(path) -> bytes:
+    return b"ix:" + orjson.dumps(list(path))
+
+
+def entity(v, with_body=True) -> dict:
+    """Materialize a primary value as an entity with the writer-owned properties."""
+    h, off, ts, prev, deleted = HEADER.unpack_from(v)
+    e = hashing.decode_body(bytes(v[HLEN:]))
+    e["_deleted"] = deleted
+    e["_updated"] = off
+    e["_previous"] = None if prev < 0 else prev
+    e["_ts"] = ts
+    e["_hash"] = h.hex()
+    return e
+
+
+class Index:
+    def __init__(self, path: str):
+        self.path = path
+        self.env = open_env(path)
+        self.primary = self.env.open_db(b"primary")
+        self.sup = self.env.open_db(b"sup")
+        self.meta = self.env.open_db(b"meta")
+        self._ix: dict[bytes, object] = {}
+
+    def close(self):
+        if self.env is not None:
+            close_env(self.env)
+            self.env = None
+
+    # -- metadata ------------------------------------------------------------------------
+    def _meta(self, txn, key: bytes, default):
+        v = txn.get(key, db=self.meta)
+        return default if v is None else orjson.loads(v)
+
+    def seq(self, txn=None) -> int:
+        if txn is None:
+            with self.env.begin() as txn:
+                return self._meta(txn, b"seq", 0)
+        return self._meta(txn, b"seq", 0)
+
+    def counts(self) -> dict:
+        with self.env.begin() as txn:
+            return self._meta(txn, b"counts", {"exists": 0, "deleted": 0})
+
+    def paths(self, txn=None) -> list[tuple]:
+        if txn is None:
+            with self.env.begin() as txn:
+                return [tuple(p) for p in self._meta(txn, b"indexes", [])]
+        return [tuple(p) for p in self._meta(txn, b"indexes", [])]
+
+    def _db(self, path) -> object:
+        name = path_name(path)
+        db = self._ix.get(name)
+        if db is None:
+            db = self._ix[name] = self.env.open_db(name, dupsort=True)
+        return db
+
+    # -- writing -------------------------------------------------------------------------
+    def apply(self, rows, seq: int) -> None:
+        """Apply one commit's rows [(eid, offset, deleted, hash, ts, previous, body)] and mark
+        commit `seq` applied, in one LMDB transaction (atomic with respect to crashes)."""
+        from dtl.provider import path_values
+        with self.env.begin(write=True) as txn:
+            if self._meta(txn, b"seq", 0) >= seq:
+                return  # already applied (replay after a crash between log and index)
+            counts = self._meta(txn, b"counts", {"exists": 0, "deleted": 0})
+            paths = self.paths(txn)
+            dbs = [(p, self._db(p)) for p in paths]
+            pget, pput, sput = txn.get, txn.put, txn.put
+            primary, sup = self.primary, self.sup
+            ex = de = 0
+            for eid, off, deleted, h, ts, prev, body in rows:
+                k = id_key(eid)
+                old = pget(k, db=primary)
+                if old is not None:
+                    _, ooff, _, _, odel = HEADER.unpack_from(old)
+                    sput(OFF.pack(ooff), b"", db=sup)
+                    if odel:
+                        de -= 1
+                    else:
+                        ex -= 1
+                        if dbs:
+                            oe = hashing.decode_body(old[HLEN:])
+                            for p, db in dbs:
+                                for vk in {value_key(x) for x in path_values(oe, p)}:
+                                    txn.delete(vk, k, db=db)
+                pput(k, HEADER.pack(h, off, ts, -1 if prev is None else prev, deleted) + body,
+                     db=primary)
+                if deleted:
+                    de += 1
+                else:
+                    ex += 1
+                    if dbs:
+                        ne = hashing.decode_body(body)
+                        for p, db in dbs:
+                            for vk in {value_key(x) for x in path_values(ne, p)}:
+                                txn.put(vk, k, db=db)
+            counts["exists"] += ex
+            counts["deleted"] += de
+            txn.put(b"counts", orjson.dumps(counts), db=self.meta)
+            txn.put(b"seq", orjson.dumps(seq), db=self.meta)
+
+    def mark_seq(self, seq: int) -> None:
+        with self.env.begin(write=True) as txn:
+            if self._meta(txn, b"seq", 0) < seq:
+                txn.put(b"seq", orjson.dumps(seq), db=self.meta)
+
+    def drop_superseded(self, offsets) -> None:
+        with self.env.begin(write=True) as txn:
+            for off in offsets:
+                txn.delete(OFF.pack(off), db=self.sup)
+
+    def ensure(self, path) -> bool:
+        """Create (and fill) a secondary index on `path`; False if it already existed.
+        Safe next to a writer: LMDB write transactions are serialized, and the writer maintains
+        every index registered when its transaction starts."""
+        from dtl.provider import path_values
+        path = tuple(path)
+        if path in self.paths():
+            return False
+        db = self._db(path)
+        with self.env.begin(write=True) as txn:
+            paths = self.paths(txn)
+            if path in paths:
+                return False
+            for k, v in txn.cursor(db=self.primary):
+                if v[HLEN - 1]:
+                    continue
+                e = hashing.decode_body(v[HLEN:])
+                for vk in {value_key(x) for x in path_values(e, path)}:
+                    txn.put(vk, k, db=db)
+            txn.put(b"indexes", orjson.dumps([list(p) for p in paths + [path]]), db=self.meta)
+        return True
+
+    def drop_index(self, path) -> None:
+        path = tuple(path)
+        with self.env.begin(write=True) as txn:
+            paths = [p for p in self.paths(txn) if p != path]
+            txn.put(b"indexes", orjson.dumps([list(p) for p in paths]), db=self.meta)
+            txn.drop(self._db(path), delete=True)
+        self._ix.pop(path_name(path), None)
+
+    def clear(self) -> None:
+        """Empty every database (before a rebuild from the segments)."""
+        with self.env.begin(write=True) as txn:
+            paths = self.paths(txn)
+            for p in paths:
+                txn.drop(self._db(p), delete=False)
+            txn.drop(self.primary, delete=False)
+            txn.drop(self.sup, delete=False)
+            txn.drop(self.meta, delete=False)
+            txn.put(b"indexes", orjson.dumps([list(p) for p in paths]), db=self.meta)
+
+    # -- reading -------------------------------------------------------------------------
+    def get_raw(self, txn, eid: str):
+        return txn.get(id_key(eid), db=self.primary)
+
+    def get(self, eid: str) -> dict | None:
+        with self.env.begin(buffers=True) as txn:
+            v = txn.get(id_key(eid), db=self.primary)
+            return None if v is None else entity(v)
+
+    def latest(self, eids):
+        """[(hash, offset, deleted) or None] for each id (one read transaction)."""
+        out = []
+        with self.env.begin(buffers=True) as txn:
+            get, db = txn.get, self.primary
+            for eid in eids:
+                v = get(id_key(eid), db=db)
+                out.append(None if v is None else HEADER.unpack_from(v))
+        return out
+
+    def superseded(self, lo: int, hi: int, txn=None) -> list[int]:
+        """Offsets in [lo, hi] that are no longer the latest version of their `_id`."""
+        def run(t):
+            out = []
+            cur = t.cursor(db=self.sup)
+            if cur.set_range(OFF.pack(lo)):
+                hb = OFF.pack(hi)
+                for k in cur.iternext(values=False):
+                    if k > hb:
+                        break
+                    out.append(OFF.unpack(k)[0])
+            return out
+        if txn is not None:
+            return run(txn)
+        with self.env.begin() as t:
+            return run(t)
+
+    def lookup(self, path, values, deleted=False) -> list[dict]:
+        """Latest non-deleted entities whose value at `path` overlaps `values`, in `_id` order."""
+        db = self._db(tuple(path))
+        keys = set()
+        with self.env.begin(buffers=True) as txn:
+            cur = txn.cursor(db=db)
+            for v in values:
+                vk = value_key(v)
+                if vk is None or not cur.set_key(vk):
+                    continue
+                keys.update(bytes(x) for x in cur.iternext_dup())
+            out = []
+            for k in keys:
+                v = txn.get(k, db=self.primary)
+                if v is not None and not v[HLEN - 1]:
+                    out.append(entity(v))
+        out.sort(key=lambda e: e["_id"])
+        return out
+
+    def scan(self, deleted=False, txn=None):
+        """Latest versions in id-key order (streaming within one read transaction)."""
+        with self.env.begin(buffers=True) as txn:
+            for _, v in txn.cursor(db=self.primary):
+                if v[HLEN - 1] and not deleted:
+                    continue
+                yield entity(v)
+
+    def ids(self, deleted=False):
+        """(id, header) for every latest version, in id-key order."""
+        with self.env.begin(buffers=True) as txn:
+            for k, v in txn.cursor(db=self.primary):
+                hdr = HEADER.unpack_from(v)
+                if hdr[4] and not deleted:
+                    continue
+                if k[:1] == b"\x00":  # hashed long id: the body has it
+                    yield hashing.decode_body(bytes(v[HLEN:]))["_id"], hdr
+                else:
+                    yield bytes(k).decode(), hdr
+
+    def index_entries(self, path):
+        """(value key, id key) pairs of a secondary index (for verify)."""
+        db = self._db(tuple(path))
+        with self.env.begin() as txn:
+            yield from txn.cursor(db=db)

@@ -1,0 +1,108 @@
+"""Immutable Parquet segments: one per committed batch (and per compaction output).
+
+Rows are in offset order. System columns: `offset`, `_id`, `deleted`, `ts`, `hash` (16 bytes),
+`previous` (null for a first version), `body` (canonical bytes, see `hashing`). A top-level
+property whose non-null values in the segment all share one scalar type is also stored as a
+typed column `p:<name>`, so columnar readers need not parse bodies.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SYSTEM = ("offset", "_id", "deleted", "ts", "hash", "previous", "body")
+PROP = "p:"
+MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
+ROW_GROUP = 16_384
+_ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+_NONE = type(None)
+
+SCHEMA = pa.schema([
+    ("offset", pa.int64()), ("_id", pa.string()), ("deleted", pa.bool_()), ("ts", pa.int64()),
+    ("hash", pa.binary(16)), ("previous", pa.int64()), ("body", pa.binary()),
+])
+
+
+def typed_columns(bodies: list[dict]) -> dict[str, pa.Array]:
+    keys = set()
+    for b in bodies:
+        keys.update(b)
+    keys.discard("_id")
+    keys.discard("_deleted")
+    if len(keys) > MAX_TYPED:
+        return {}
+    out = {}
+    for k in sorted(keys):
+        vals = [b.get(k) for b in bodies]
+        types = set(map(type, vals))
+        types.discard(_NONE)
+        if len(types) != 1:
+            continue
+        t = _ARROW.get(types.pop())
+        if t is None:
+            continue
+        try:
+            out[PROP + k] = pa.array(vals, t)
+        except (OverflowError, pa.ArrowException):  # integers beyond int64 stay in the body only
+            continue
+    return out
+
+
+def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None) -> pa.Table:
+    cols = {
+        "offset": pa.array(offsets, pa.int64()),
+        "_id": pa.array(ids, pa.string()),
+        "deleted": pa.array(deleted, pa.bool_()),
+        "ts": pa.array(ts, pa.int64()) if not isinstance(ts, int) else pa.repeat(ts, len(ids)).cast(pa.int64()),
+        "hash": pa.array(hashes, pa.binary(16)),
+        "previous": pa.array(previous, pa.int64()),
+        "body": pa.array(bodies, pa.binary()),
+    }
+    if typed:
+        cols.update(typed)
+    return pa.table(cols)
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write(table: pa.Table, directory: str, name: str, fsync: bool = True) -> int:
+    """Write a segment atomically: temp file, fsync, rename. Returns its size in bytes."""
+    tmp = os.path.join(directory, f"tmp-{name}")
+    with open(tmp, "wb") as f:
+        pq.write_table(table, f, compression="zstd", row_group_size=ROW_GROUP,
+                       write_statistics=["offset"])
+        f.flush()
+        if fsync:
+            os.fsync(f.fileno())
+        size = f.tell()
+    os.rename(tmp, os.path.join(directory, name))
+    return size
+
+
+def read(path: str, columns=None) -> pa.Table:
+    return pq.read_table(path, columns=columns)
+
+
+def batches(path: str, columns=None, batch_size: int = 8192):
+    """Stream a segment in record batches (bounded memory for large segments)."""
+    pf = pq.ParquetFile(path)
+    try:
+        if columns is not None:
+            names = set(pf.schema_arrow.names)
+            columns = [c for c in columns if c in names]
+        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+    finally:
+        pf.close()
+
+
+def schema_names(path: str) -> list[str]:
+    return pq.read_schema(path).names

@@ -1,0 +1,64 @@
+"""A data directory of datasets: `<root>/datasets/<quoted name>/`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import quote, unquote
+
+from storage.dataset import Dataset
+from storage.errors import NoSuchDataset, StorageError, WriterLockedError
+
+DEFAULT_ROOT = "dtl-data"
+
+
+def default_root() -> str:
+    return os.environ.get("DTL_DATA") or DEFAULT_ROOT
+
+
+class Store:
+    def __init__(self, root: str | None = None, fsync: bool = True):
+        self.root = root or default_root()
+        self.fsync = fsync
+        self._base = os.path.join(self.root, "datasets")
+
+    def _dir(self, name: str) -> str:
+        if not name or "/" in name:
+            raise StorageError(f"invalid dataset name {name!r}")
+        return os.path.join(self._base, quote(name, safe="-_.:@+=,"))
+
+    def names(self) -> list[str]:
+        try:
+            return sorted(unquote(d) for d in os.listdir(self._base)
+                          if os.path.isfile(os.path.join(self._base, d, "log")))
+        except FileNotFoundError:
+            return []
+
+    def exists(self, name: str) -> bool:
+        return os.path.isfile(os.path.join(self._dir(name), "log"))
+
+    def open(self, name: str, writer: bool = False, create: bool = False) -> Dataset:
+        """A dataset handle. `writer=True` takes the writer lock (WriterLockedError if held);
+        `create=True` (writers only) makes the dataset if missing."""
+        d = self._dir(name)
+        if not self.exists(name):
+            if not (create and writer):
+                raise NoSuchDataset(name)
+            os.makedirs(d, exist_ok=True)
+        return Dataset(d, name, writer=writer, fsync=self.fsync)
+
+    def reader(self, name: str) -> Dataset:
+        """A read handle; if no writer is active, first lets a writer recover the dataset
+        (so a crashed writer's last committed batch becomes visible)."""
+        try:
+            self.open(name, writer=True).close()
+        except WriterLockedError:
+            pass
+        return self.open(name)
+
+    def delete(self, name: str) -> None:
+        ds = self.open(name, writer=True)  # refuses while someone writes
+        try:
+            shutil.rmtree(ds.dir)
+        finally:
+            ds.close()
