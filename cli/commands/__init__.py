@@ -9,3 +9,4 @@ def register(group):
     group.add_command(functions.functions_cmd)
     for cmd in dtl_cmds.COMMANDS:
         group.add_command(cmd)
+    group.add_command(__import__("cli.commands.config", fromlist=["config"]).config_group)

@@ -63,9 +63,10 @@ class ConfigError(DTLError):
     """The configuration has errors; `diagnostics` holds all of them, each positioned."""
 
     def __init__(self, diagnostics, warnings=(), texts: dict | None = None):
-        self.diagnostics = list(diagnostics)
-        self.warnings = list(warnings)
         self.texts = dict(texts or {})
+        key = _order(list(self.texts))
+        self.diagnostics = sorted(diagnostics, key=key)
+        self.warnings = sorted(warnings, key=key)
         super().__init__(self.render())
 
     def render(self) -> str:
