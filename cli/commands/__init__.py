@@ -10,3 +10,4 @@ def register(group):
     for cmd in dtl_cmds.COMMANDS:
         group.add_command(cmd)
     group.add_command(__import__("cli.commands.config", fromlist=["config"]).config_group)
+    group.add_command(__import__("cli.commands.dataset", fromlist=["dataset"]).dataset)

@@ -1,0 +1,81 @@
+"""Whole-dataset operations behind `dtl dataset ...` (kept here so the CLI stays thin)."""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+
+from dtl import transit
+from dtl.errors import TransitError
+
+from storage.errors import EntityError
+from storage.store import Store
+
+
+@contextmanager
+def bulk():
+    """No cyclic GC during bulk work (entities are acyclic; full collections walk the heap)."""
+    was = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
+
+
+def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: bool = False):
+    """Append NDJSON lines in batches with change detection; bad lines and bad entities are
+    reported and skipped, the rest stored. Returns totals and the problems."""
+    tot = {"received": 0, "stored": 0, "unchanged": 0, "invalid": 0, "commits": 0,
+           "first_offset": None, "last_offset": None}
+    problems = []
+    with bulk(), store.open(name, writer=True, create=True) as ds:
+        batch, linenos = [], []
+
+        def flush():
+            st = ds.append(batch, skip_invalid=True, force=force)
+            for pos, eid, msg in st.problems:
+                problems.append({"line": linenos[pos], "_id": eid, "error": msg})
+            for k in ("received", "stored", "unchanged", "invalid"):
+                tot[k] += getattr(st, k)
+            if st.stored:
+                tot["commits"] += 1
+                if tot["first_offset"] is None:
+                    tot["first_offset"] = st.first_offset
+                tot["last_offset"] = st.last_offset
+            batch.clear()
+            linenos.clear()
+
+        for no, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                batch.append(transit.loads(line))
+                linenos.append(no)
+            except (ValueError, TransitError) as ex:
+                tot["received"] += 1
+                tot["invalid"] += 1
+                problems.append({"line": no, "_id": None, "error": f"invalid JSON: {ex}"})
+                continue
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+    return tot, problems
+
+
+def verify(store: Store, names=None) -> dict[str, list[str]]:
+    out = {}
+    for n in names or store.names():
+        ds = store.reader(n)
+        try:
+            out[n] = ds.verify()
+        finally:
+            ds.close()
+    return out
+
+
+__all__ = ["put_ndjson", "verify", "bulk", "EntityError"]
