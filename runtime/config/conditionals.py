@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dtl.syntax.jsontree import JList, JNode, JObject, JScalar
 from runtime.config.problems import Problems, did_you_mean
+from runtime.config.refs import has_refs
 from runtime.config.secret import Secret
 
 CP = "$conditional_properties"
@@ -28,6 +29,8 @@ def _choose(node: JObject, problems: Problems, what: str) -> JNode | None:
         problems.error(f"{what}: 'condition' must be a string", cond.span, "wrong-type")
         return None
     chosen = alts.get(cond.value)
+    if chosen is None and has_refs(cond.value):
+        return None  # the reference itself was reported; do not pile on
     if chosen is None:
         keys = alts.keys()
         problems.error(f"{what}: the condition is {cond.value!r} but there is no such "

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lark.exceptions import VisitError
+
 from dtl.errors import DTLSyntaxError, Span
 from dtl.syntax.jsontree import JList, JObject, JScalar, parse_json_text, to_python
 from runtime.config.problems import Problems
@@ -62,9 +64,8 @@ def load_files(root: Path, problems: Problems, *, profile: str | None = None,
         found = secrets_file or _default_secrets_file(root, profile)
     elif root.exists():
         _read_entities(out, root, problems)
-        found = secrets_file
-        if profile is not None:
-            _read_env(out, profile, problems)
+        found = secrets_file or _default_secrets_file(out.root, profile)
+        _read_env(out, profile, problems)
     else:
         problems.error(f"no configuration at {str(root)!r}", Span(str(root)), "no-config")
         return out
@@ -101,6 +102,12 @@ def _parse(out: Loaded, path: Path, problems: Problems, keep_text: bool = True):
         else:  # the message may quote a character of a secret: say only where
             d = e.diagnostics[0]
             problems.error("the secrets file is not valid JSON", d.span, "json-syntax")
+        return name, None
+    except VisitError:
+        # the positioned parser lets a bad string escape (raw control character) through as a
+        # lark VisitError; its message would quote the string, so say only which file
+        problems.error("invalid JSON string (a raw control character or bad escape)",
+                       Span(name), "json-syntax")
         return name, None
 
 
