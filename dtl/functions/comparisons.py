@@ -44,21 +44,21 @@ def _keys(a, b):
 
 
 @expression("eq", _SIG, category="comparisons",
-            inline='({a} == {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} == {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="True if both values, taken as lists, are exactly equal.")
 def eq(left, right):
     return equal(left, right)
 
 
 @expression("neq", _SIG, category="comparisons",
-            inline='({a} != {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} != {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="False if both values, taken as lists, are exactly equal.")
 def neq(left, right):
     return not equal(left, right)
 
 
 @expression("gt", _SIG, category="comparisons",
-            inline='({a} > {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} > {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="True if the first value of LEFT sorts after that of RIGHT.")
 def gt(left, right):
     t = type(left)
@@ -69,7 +69,7 @@ def gt(left, right):
 
 
 @expression("gte", _SIG, category="comparisons",
-            inline='({a} >= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} >= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="True if the first value of LEFT sorts after or equal to that of RIGHT.")
 def gte(left, right):
     t = type(left)
@@ -80,7 +80,7 @@ def gte(left, right):
 
 
 @expression("lt", _SIG, category="comparisons",
-            inline='({a} < {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} < {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="True if the first value of LEFT sorts before that of RIGHT.")
 def lt(left, right):
     t = type(left)
@@ -91,7 +91,7 @@ def lt(left, right):
 
 
 @expression("lte", _SIG, category="comparisons",
-            inline='({a} <= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float) else {f}({a}, {b}))',
+            inline='({a} <= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
             summary="True if the first value of LEFT sorts before or equal to that of RIGHT.")
 def lte(left, right):
     t = type(left)

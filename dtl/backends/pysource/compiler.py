@@ -100,6 +100,11 @@ class RuleSource:
             a = node.args
             other = self.expr(a[2]) if len(a) > 2 else "None"
             return f"({self.expr(a[1])} if {self.truth(a[0])} else {other})"
+        if name == "if-null":
+            v = self.temp()
+            value, fallback = self.expr(node.args[0]), self.expr(node.args[1])
+            return (f"({fallback} if ({v} := {value}) is None or (type({v}) is list and "
+                    f"(not {v} or {v}[0] is None)) else {v})")
         if spec.impl is None or spec.needs_env or any(
                 isinstance(a, Lambda) for a in node.args):
             return self.closure(node)
@@ -207,7 +212,7 @@ def handles(spec) -> str | None:
     """How this backend runs a function: "inline", "call", or None (closure fallback)."""
     if spec.kind == "transform":
         return "inline" if spec.name in NATIVE_TRANSFORMS else None
-    if spec.name == "if":
+    if spec.name in ("if", "if-null"):
         return "inline"
     if spec.impl is None or spec.needs_env or any(
             p.kind == "function-expression" for p in spec.signature.params):
