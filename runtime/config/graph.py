@@ -144,7 +144,8 @@ def _report_cycles(pipes, edges, problems: Problems, spans):
         if len(comp) == 1:
             p = by_id[comp[0]]
             if comp[0] in edges[comp[0]]:
-                problems.warn(f"pipe {p.id!r} hops to its own sink dataset", spans.get(p.id, Span()),
+                problems.warn(f"pipe {p.id!r} hops to its own sink dataset",
+                              spans.get(p.id, Span()),
                               "hops-cycle", "this needs batch_size 1 and set_initial_offset "
                               "'onload' on the sink to be reliable")
             continue

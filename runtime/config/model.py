@@ -18,7 +18,8 @@ class FrozenDict(dict):
     def _refuse(self, *_, **__):
         raise TypeError("configuration values are read-only; copy with thaw() to change them")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+    __setitem__ = __delitem__ = clear = pop = popitem = _refuse  # type: ignore
+    setdefault = update = _refuse  # type: ignore
     __ior__ = _refuse  # type: ignore
 
     def __hash__(self):  # frozen, so hashable like a tuple of items

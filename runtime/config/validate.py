@@ -125,12 +125,14 @@ class Validator:
     def check_system_refs(self, node: JObject, kind: Kind, label: str):
         for key in ("system", "rest_system"):
             ref = node.get(key)
-            if not (isinstance(ref, JScalar) and isinstance(ref.value, str)) or key not in kind.props:
+            if key not in kind.props or not (isinstance(ref, JScalar)
+                                             and isinstance(ref.value, str)):
                 continue
             sys_kind = self.systems.get(ref.value)
             if sys_kind is None:
                 self.problems.error(f"{label} refers to system {ref.value!r}, which does not exist",
-                                    ref.span, "unknown-system", did_you_mean(ref.value, self.systems))
+                                    ref.span, "unknown-system",
+                                    did_you_mean(ref.value, self.systems))
             elif kind.system_kinds and sys_kind not in kind.system_kinds:
                 want = " or ".join(f"system:{k}" for k in kind.system_kinds)
                 self.problems.error(f"{label} needs {want}; {ref.value!r} is system:{sys_kind}",

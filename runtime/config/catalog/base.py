@@ -96,7 +96,7 @@ class Kind:
     role: str                 # "pipe", "pump", "source", "transform", "sink", "system", "metadata"
     name: str                 # the `type` value
     props: MappingProxyType
-    priority: str = "P1"      # how far our runtime supports it (spec tables); validation is the same
+    priority: str = "P1"      # how far our runtime supports it (spec tables); validated alike
     # at least one of each group must be present (`table` or `query` for a sql source ...)
     one_of: tuple = ()
     # the system kinds a `system` property may name (empty: any)
