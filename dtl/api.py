@@ -29,6 +29,8 @@ def _tree(source, file: str | None) -> tuple[JNode, str | None]:
         source = source.decode("utf-8")
     if isinstance(source, str):
         return parse_json_text(source, file), source
+    if isinstance(source, JScalar | JList | JObject):
+        return source, None  # already positioned (e.g. a subtree of a config file)
     return from_python(source, file), None
 
 

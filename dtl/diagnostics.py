@@ -7,7 +7,7 @@ from dtl.errors import Diagnostic
 
 def render(d: Diagnostic, text: str | None = None) -> str:
     s = d.span
-    out = [f"{s}: error[{d.code}]: {d.message}"]
+    out = [f"{s}: {d.level}[{d.code}]: {d.message}"]
     if text is not None and s.line is not None:
         lines = text.splitlines()
         if 1 <= s.line <= len(lines):

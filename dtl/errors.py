@@ -40,10 +40,12 @@ class Diagnostic:
     span: Span
     code: str = "error"
     hint: str | None = None
+    level: str = "error"  # or "warning": reported, but nothing is refused for it
 
     def to_json(self) -> dict:
         s = self.span
-        return {"code": self.code, "message": self.message, "hint": self.hint,
+        return {"level": self.level, "code": self.code, "message": self.message,
+                "hint": self.hint,
                 "file": s.file, "line": s.line, "column": s.column, "pointer": s.pointer}
 
 

@@ -70,3 +70,13 @@ def test_scalars_keep_their_types():
     kinds = [type(n.value) for n in tree.items]
     assert kinds == [int, float, float, bool, type(None), str]
     assert isinstance(tree.items[0], JScalar)
+
+
+def test_control_characters_in_strings_are_positioned_syntax_errors():
+    import pytest
+
+    from dtl.errors import DTLSyntaxError
+    with pytest.raises(DTLSyntaxError) as info:
+        parse_json_text('{"a":\n  "x\ty"}', "c.json")
+    d = info.value.diagnostics[0]
+    assert (d.span.file, d.span.line, d.code) == ("c.json", 2, "json-syntax")

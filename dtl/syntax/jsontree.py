@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 
 from lark import Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                             UnexpectedToken, VisitError)
 
 from dtl.errors import Diagnostic, DTLSyntaxError, Span
 from dtl.syntax.grammars import parser
@@ -64,7 +65,11 @@ class _Build(Transformer):
     @v_args(meta=True)
     def string(self, meta, children):
         tok: Token = children[0]
-        return JScalar(json.loads(tok), _span(meta, self.file))
+        try:
+            value = json.loads(tok)
+        except ValueError as e:  # e.g. a raw control character inside the quotes
+            raise _BadString(f"invalid JSON string: {e.msg}", _span(meta, self.file)) from None
+        return JScalar(value, _span(meta, self.file))
 
     @v_args(meta=True)
     def number(self, meta, children):
@@ -131,8 +136,20 @@ def parse_json_text(text: str, file: str | None = None) -> JNode:
         tree = parser("json").parse(text)
     except UnexpectedInput as e:
         raise DTLSyntaxError([_json_error(e, file, text)], text) from None
-    node = _Build(file).transform(tree)
+    try:
+        node = _Build(file).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, _BadString):
+            raise DTLSyntaxError([Diagnostic(e.orig_exc.message, e.orig_exc.span,
+                                             code="json-syntax")], text) from None
+        raise
     return _with_pointers(node)
+
+
+class _BadString(Exception):
+    def __init__(self, message, span):
+        super().__init__(message)
+        self.message, self.span = message, span
 
 
 def _json_error(e: UnexpectedInput, file, text: str) -> Diagnostic:
