@@ -13,6 +13,7 @@ from dtl.errors import DTLFailError, DTLRuntimeError, DTLTripError
 from dtl.functions._common import (as_list, deep_equal, is_true, property_matches,
                                    qualify_property, split_property)
 from dtl.functions.registry import transform
+from dtl.ir.nodes import Literal
 from dtl.values import NI
 
 
@@ -50,6 +51,14 @@ def compile_add(call, c):
     a = _args(call, c)
     prop, values = a["PROPERTY"][0], a["VALUES"][0]
     opts = c.ctx.options
+    name_node = call.args[0]
+    if not opts.namespaced_identifiers and isinstance(name_node, Literal) and \
+            type(name_node.value) is str:
+        key = name_node.value
+
+        def add_literal(env):
+            env.T[key] = values(env)
+        return add_literal
     if not opts.namespaced_identifiers:
         def add(env):
             name = prop(env)
@@ -116,6 +125,16 @@ def compile_copy(call, c):
     inc = a["INCLUDE_PROPERTIES"][0]
     exc = a.get("EXCLUDE_PROPERTIES", [None])[0]
     ns = c.ctx.options.namespaced_identifiers
+    pat = call.args[0]
+    if exc is None and not ns and isinstance(pat, Literal) and type(pat.value) is str and \
+            "*" not in pat.value and "?" not in pat.value:
+        key = pat.value
+
+        def copy_one(env):
+            src = env.S
+            if type(src) is dict and key in src:
+                env.T[key] = src[key]
+        return copy_one
 
     def copy(env):
         src = env.S

@@ -141,6 +141,11 @@ class Compiler:
                 return folded
         fns = [f for _, f, _ in args]
         positional = self._positional(spec, [n for n, _, _ in args])
+        if not positional and not spec.spread:
+            order = reorder(spec, [n for n, _, _ in args])
+            if order is not None:  # call in the impl's own parameter order, positionally
+                by_name = {n: f for n, f, _ in args}
+                fns, positional = [by_name[n] for n in order], True
         env_first = spec.needs_env
         if positional and not env_first:
             n = len(fns)
@@ -273,6 +278,14 @@ class Compiler:
         for rule in program.rules:
             self.ctx.rules[rule.name] = self.transforms(rule.transforms)
         return self.ctx.rules.get("default", ())
+
+
+def reorder(spec, names: list[str]) -> list[str] | None:
+    """The given parameter names in the impl's order, if they are its leading parameters."""
+    py = [n for n, spread in _py_params(spec)]
+    if set(py[: len(names)]) == set(names) and len(set(names)) == len(names):
+        return py[: len(names)]
+    return None
 
 
 def _unpure(spec: FunctionSpec) -> FunctionSpec:

@@ -13,15 +13,10 @@ as literals (via repr). Function names, rule names and variables never appear in
 
 from __future__ import annotations
 
-from dtl.backends.closure.compiler import Compiler
-from dtl.paths import walk_path
+from dtl.backends.closure.compiler import Compiler, reorder
 from dtl.backends.closure.env import DISCARDED, FILTERED
 from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList
-from dtl.values import is_true
-
-
-def _truth_helper():
-    return is_true
+from dtl.paths import walk_path
 
 
 class RuleSource:
@@ -123,7 +118,7 @@ class RuleSource:
         elif spec.spread:
             return self.closure(node)
         else:
-            order = _reorder(spec, [p.pyname for p in node.params])
+            order = reorder(spec, [p.pyname for p in node.params])
             if order is not None:  # the impl's own parameter order, positionally
                 codes = {p.pyname: self.expr(a) for a, p in zip(node.args, node.params)}
                 args = ", ".join(codes[n] for n in order)
@@ -233,14 +228,6 @@ def _template(inline, n: int) -> str | None:
         return inline.get(n)
     return inline if _arity(inline) == n else None
 
-
-def _reorder(spec, names: list[str]) -> list[str] | None:
-    """The given parameter names in the impl's order, if they are its leading parameters."""
-    from dtl.backends.closure.compiler import _py_params
-    py = [n for n, spread in _py_params(spec)]
-    if set(py[: len(names)]) == set(names) and len(set(names)) == len(names):
-        return py[: len(names)]
-    return None
 
 
 def plan_rule(rule: Rule, closures: Compiler) -> list[str]:
