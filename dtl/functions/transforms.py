@@ -126,6 +126,11 @@ def compile_copy(call, c):
     exc = a.get("EXCLUDE_PROPERTIES", [None])[0]
     ns = c.ctx.options.namespaced_identifiers
     pat = call.args[0]
+    if exc is None and not ns and isinstance(pat, Literal) and pat.value == "*":
+        def copy_all(env):
+            if type(env.S) is dict:
+                env.T.update(env.S)
+        return copy_all
     if exc is None and not ns and isinstance(pat, Literal) and type(pat.value) is str and \
             "*" not in pat.value and "?" not in pat.value:
         key = pat.value

@@ -157,6 +157,8 @@ class RuleSource:
             k = self.const(lit[0])
             self.emit(f"if {k} not in T:", depth)
             self.emit(f"T[{k}] = {self.expr(a[1])}", depth + 1)
+        elif name == "copy" and len(a) == 1 and lit[0] == "*" and not self.ns:
+            self.emit("T.update(S)", depth)
         elif name == "copy" and len(a) == 1 and plain(0) and not self.ns and \
                 "*" not in lit[0] and "?" not in lit[0]:
             k = self.const(lit[0])
