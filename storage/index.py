@@ -177,11 +177,12 @@ class Index:
                 return [tuple(p) for p in self._meta(txn, b"indexes", [])]
         return [tuple(p) for p in self._meta(txn, b"indexes", [])]
 
-    def _db(self, path) -> object:
+    def _db(self, path, txn=None) -> object:
+        # inside a write transaction the handle must be opened with it (LMDB has one writer)
         name = path_name(path)
         db = self._ix.get(name)
         if db is None:
-            db = self._ix[name] = self.env.open_db(name, dupsort=True)
+            db = self._ix[name] = self.env.open_db(name, txn=txn, dupsort=True)
         return db
 
     # -- writing -------------------------------------------------------------------------
@@ -194,7 +195,7 @@ class Index:
                 return  # already applied (replay after a crash between log and index)
             counts = self._meta(txn, b"counts", {"exists": 0, "deleted": 0})
             paths = self.paths(txn)
-            dbs = [(p, self._db(p)) for p in paths]
+            dbs = [(p, self._db(p, txn)) for p in paths]
             pget, pput, sput = txn.get, txn.put, txn.put
             primary, sup = self.primary, self.sup
             ex = de = 0
@@ -266,7 +267,7 @@ class Index:
         with self.env.begin(write=True) as txn:
             paths = [p for p in self.paths(txn) if p != path]
             txn.put(b"indexes", orjson.dumps([list(p) for p in paths]), db=self.meta)
-            txn.drop(self._db(path), delete=True)
+            txn.drop(self._db(path, txn), delete=True)
         self._ix.pop(path_name(path), None)
 
     def clear(self) -> None:
@@ -274,7 +275,7 @@ class Index:
         with self.env.begin(write=True) as txn:
             paths = self.paths(txn)
             for p in paths:
-                txn.drop(self._db(p), delete=False)
+                txn.drop(self._db(p, txn), delete=False)
             txn.drop(self.primary, delete=False)
             txn.drop(self.sup, delete=False)
             txn.drop(self.meta, delete=False)
