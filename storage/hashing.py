@@ -54,11 +54,11 @@ class _Ext:
 def strip(e: dict) -> dict:
     """The entity without writer-owned root properties; `_deleted` kept only when true."""
     for k in e:
-        if k[0] == "_" and k != "_id" and not (k == "_deleted" and e[k] is True):
+        if k[:1] == "_" and k != "_id" and not (k == "_deleted" and e[k] is True):
             break
     else:
         return e
-    out = {k: v for k, v in e.items() if k[0] != "_"}
+    out = {k: v for k, v in e.items() if k[:1] != "_"}
     out["_id"] = e["_id"]
     if e.get("_deleted") is True:
         out["_deleted"] = True
@@ -88,6 +88,26 @@ def _check(v, where="") -> None:
         raise ValueError(f"unencodable {type(v).__name__} value at {where or '/'}")
 
 
+def _finite(v) -> bool:
+    """False if a non-finite float hides in v (orjson would have written it as null)."""
+    t = type(v)
+    if t is dict:
+        for x in v.values():
+            tx = type(x)
+            if (tx is dict or tx is list or tx is float) and not _finite(x):
+                return False
+        return True
+    if t is list:
+        for x in v:
+            tx = type(x)
+            if (tx is dict or tx is list or tx is float) and not _finite(x):
+                return False
+        return True
+    if t is float:
+        return v - v == 0.0
+    return True
+
+
 def _exact(e: dict) -> bytes:
     _check(e)
     return transit.dumps(e, sort_keys=True).encode()
@@ -104,8 +124,8 @@ def canonical(e: dict) -> bytes:
         return _exact(e)
     if b.count(b"-") >= 4 and _UUIDISH.search(b):
         return _exact(e)
-    if b"null" in b:
-        _check(e)
+    if b"null" in b and not _finite(e):
+        _check(e)  # raises, naming where
     return b
 
 
