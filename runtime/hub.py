@@ -1,0 +1,295 @@
+"""An embeddable hub: a loaded configuration, a data directory, and the pumps that run its
+pipes with no server (pipes-and-pumps.md §4-§11).
+
+    from runtime.config import load_config
+    from runtime.hub import Hub
+    hub = Hub(load_config("examples/hub"), "/tmp/hub-data")
+    summary = hub.run()                 # every pipe, dependency order, until stable
+    hub.output("person-out")            # an endpoint's entities, computed on demand
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from storage import Store, StoreProvider
+from storage.errors import NoSuchDataset
+
+PUMPED_SINKS = ("dataset", "null")
+DATASET_SOURCES = ("dataset", "merge", "merge_datasets", "union_datasets")
+
+
+@dataclass
+class PipeSummary:
+    pipe: str
+    runs: int = 0
+    read: int = 0
+    written: int = 0
+    changed: int = 0
+    errors: int = 0
+    deleted: int = 0
+    queued: int = 0
+    seconds: float = 0.0
+    status: str = "ok"
+    reason: str | None = None
+
+    def add(self, r):
+        if r.status == "skipped":
+            if self.runs == 0:
+                self.status, self.reason = "skipped", r.reason
+            return
+        self.runs += 1
+        for k in ("read", "written", "changed", "errors", "deleted", "queued", "seconds"):
+            setattr(self, k, getattr(self, k) + getattr(r, k))
+        if r.status == "failed":
+            self.status, self.reason = "failed", r.reason
+        elif self.status == "skipped":
+            self.status, self.reason = "ok", None
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunSummary:
+    pipes: dict = field(default_factory=dict)      # pipe id -> PipeSummary
+    passes: int = 0
+    stable: bool = False
+    seconds: float = 0.0
+    errors: list = field(default_factory=list)     # write-error events of the run
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.status == "failed" for p in self.pipes.values())
+
+    @property
+    def failed(self) -> list:
+        return [p.pipe for p in self.pipes.values() if p.status == "failed"]
+
+    def __getitem__(self, pipe_id):
+        return self.pipes[pipe_id]
+
+    def as_dict(self):
+        return {"ok": self.ok, "stable": self.stable, "passes": self.passes,
+                "seconds": round(self.seconds, 3),
+                "pipes": {k: v.as_dict() for k, v in self.pipes.items()}}
+
+
+class Hub:
+    def __init__(self, config, data_dir, *, clock=None, keep_going=False, fsync=True):
+        self.config = config
+        self.data_dir = str(data_dir)
+        self.clock = clock or time.time
+        self.keep_going = keep_going
+        self.store = Store(self.data_dir, fsync=fsync)
+        self.provider = StoreProvider(self.store)
+        self._chains: dict = {}
+        self._trackers: dict = {}
+        self._pumps: dict = {}
+
+    # -- running ------------------------------------------------------------------------------
+    def pump(self, pipe_id):
+        from runtime.pump import Pump
+        p = self._pumps.get(pipe_id)
+        if p is None:
+            p = self._pumps[pipe_id] = Pump(self, self._pipe(pipe_id))
+        return p
+
+    def runnable(self, pipe) -> bool:
+        return (pipe.valid and pipe.pumped and pipe.pump.get("mode", "scheduled") != "off"
+                and pipe.sink is not None and pipe.sink.type in PUMPED_SINKS)
+
+    def run(self, pipes=None, *, until_stable=True, progress=None, full=False,
+            max_passes=50, extra_zero_runs=1) -> RunSummary:
+        """Run pipes (default: every runnable one) in dependency order. With `until_stable`,
+        repeat passes until `extra_zero_runs` consecutive passes change nothing."""
+        t0 = time.perf_counter()
+        order = [p for p in self.config.pipes_in_order()
+                 if (pipes is None and self.runnable(p)) or (pipes is not None and p.id in pipes)]
+        if pipes is not None:
+            missing = set(pipes) - {p.id for p in order}
+            if missing:
+                raise KeyError(f"no such pipe(s): {', '.join(sorted(missing))}")
+        summary = RunSummary({p.id: PipeSummary(p.id) for p in order})
+        zeros = 0
+        while True:
+            summary.passes += 1
+            changed = 0
+            for p in order:
+                r = self.pump(p.id).run(full=full and summary.passes == 1,
+                                        keep_going=self.keep_going, progress=progress)
+                summary.pipes[p.id].add(r)
+                summary.errors.extend(r.error_events)
+                changed += r.changed
+                if progress:
+                    progress(p.id, r, done=True)
+            if not summary.ok or not until_stable:
+                break
+            zeros = zeros + 1 if changed == 0 else 0
+            if zeros >= extra_zero_runs or summary.passes >= max_passes:
+                break
+        summary.stable = until_stable and summary.ok and zeros >= extra_zero_runs
+        summary.seconds = time.perf_counter() - t0
+        return summary
+
+    def skip_reason(self, pipe) -> str | None:
+        if not pipe.valid:
+            return "invalid configuration"
+        if pipe.pump.get("mode") == "off":
+            return "pump mode is off"
+        if not pipe.pumped:
+            return "endpoint pipes are not pumped"
+        if pipe.sink is None or pipe.sink.type not in PUMPED_SINKS:
+            return f"sink type {pipe.sink.type if pipe.sink else None!r} is not run offline"
+        for ds in pipe.hops:
+            if self.config.writer(ds) is not None and not self._populated(ds):
+                return f"hop dataset {ds!r} is not populated"
+        if pipe.source is not None and pipe.source.get("require_populated_input"):
+            for ds in pipe.reads:
+                if not self._populated(ds):
+                    return f"source dataset {ds!r} is not populated"
+        return None
+
+    def _populated(self, name) -> bool:
+        if not self.store.exists(name):
+            return False
+        ds = self.store.open(name)
+        try:
+            return ds.populated
+        finally:
+            ds.close()
+
+    # -- the inbox and the outputs --------------------------------------------------------------
+    def post(self, pipe_id, entities) -> None:
+        """Receive entities into a pipe with an `http_endpoint` source: transformed and written
+        to its sink in one commit (all or nothing)."""
+        pipe = self._pipe(pipe_id)
+        if pipe.source is None or pipe.source.type != "http_endpoint":
+            raise ValueError(f"pipe {pipe_id!r} has no http_endpoint source "
+                             f"(source type {pipe.source.type if pipe.source else None!r})")
+        if pipe.sink is None or pipe.sink.type != "dataset":
+            raise ValueError(f"pipe {pipe_id!r}: an http_endpoint source needs a dataset sink")
+        if isinstance(entities, dict):
+            entities = [entities]
+        from dtl import transit
+        self.pump(pipe_id).receive([transit.decode(e) for e in entities])
+
+    def output(self, pipe_id) -> list[dict]:
+        """Dataset sink: latest non-deleted entities of the sink dataset in `_id` order.
+        `*_endpoint` sinks: source + transforms computed now, in source order."""
+        from runtime.sinks.endpoint import compute
+        pipe = self._pipe(pipe_id)
+        if pipe.sink is not None and pipe.sink.type == "dataset":
+            name = pipe.writes[0] if pipe.writes else pipe.id
+            try:
+                ds = self.store.reader(name)
+            except NoSuchDataset:
+                return []
+            try:
+                return sorted((_clean(e) for e in ds.entities(deleted=False)),
+                              key=lambda e: e["_id"])
+            finally:
+                ds.close()
+        return list(compute(self, pipe))
+
+    def dataset(self, name):
+        """A read handle on a dataset (close it when done)."""
+        return self.store.reader(name)
+
+    def pump_op(self, pipe_id, operation, **kw):
+        from runtime.operations import pump_op
+        return pump_op(self, self._pipe(pipe_id), operation, **kw)
+
+    def execution_log(self, pipe_id, kind=None) -> list[dict]:
+        return self.pump(pipe_id).log.events(kind)
+
+    def close(self):
+        self.provider.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- parts ------------------------------------------------------------------------------
+    def _pipe(self, pipe_id):
+        try:
+            return self.config.pipes[pipe_id]
+        except KeyError:
+            raise KeyError(f"no pipe named {pipe_id!r}") from None
+
+    def _make_source(self, pipe):
+        from runtime.sources import make_source
+        return make_source(self, pipe)
+
+    def _make_sink(self, pipe):
+        from runtime.sinks.dataset import DatasetSink
+        from runtime.sinks.null import NullSink
+        t = pipe.sink.type if pipe.sink is not None else "null"
+        if t == "dataset":
+            return DatasetSink(self.store, pipe.sink.config, pipe.id)
+        if t == "null":
+            return NullSink()
+        raise ValueError(f"pipe {pipe.id!r}: sink type {t!r} cannot be written offline")
+
+    def _sink_meta(self, pipe):
+        name = pipe.writes[0] if pipe.writes else pipe.id
+        if not self.store.exists(name):
+            return None
+        ds = self.store.reader(name)
+        try:
+            return ds.meta.get("pump")
+        finally:
+            ds.close()
+
+    def _chain(self, pipe, mark_filtered=True):
+        key = (pipe.id, mark_filtered)
+        ch = self._chains.get(key)
+        if ch is None:
+            from runtime.transforms import build_chain
+            ch = self._chains[key] = build_chain(pipe, self.provider, self._services(pipe),
+                                                 mark_filtered=mark_filtered)
+        return ch
+
+    def _services(self, pipe):
+        hub = self
+
+        def previous_version(entity):
+            eid = entity.get("_id") if isinstance(entity, dict) else None
+            if not isinstance(eid, str) or not pipe.writes:
+                return None
+            return hub.provider.get(pipe.writes[0], eid)
+
+        def completeness(via, dataset_id):
+            return None
+
+        return {"previous_version": previous_version, "completeness": completeness,
+                "pipe_id": pipe.id}
+
+    def _tracker(self, pipe):
+        if pipe.id not in self._trackers:
+            from runtime.dependency import tracker_for
+            self._trackers[pipe.id] = tracker_for(self, pipe)
+        return self._trackers[pipe.id]
+
+    def _dead_letter(self, name, entity, message):
+        ds = self.store.open(name, writer=True, create=True)
+        try:
+            from dtl import transit
+            body = transit.loads(transit.dumps(entity))
+            ds.append([{"_id": str(entity.get("_id")), "entity": body, "error": message}],
+                      force=True)
+            if not ds.populated:
+                ds.set_populated(True)
+        finally:
+            ds.close()
+
+
+def _clean(e):
+    for k in ("_updated", "_ts", "_hash", "_previous"):
+        e.pop(k, None)
+    if e.get("_deleted") is False:
+        del e["_deleted"]
+    return e

@@ -1,0 +1,72 @@
+"""`dataset` sink: appends changed versions with the pipe state in the same commit, writes
+`_filtered` entities as deletes of live ids, and tracks deletions after full runs
+(entities-and-datasets.md §4.5-§4.7)."""
+
+from __future__ import annotations
+
+STATE_KEY = "pump"
+
+
+class DatasetSink:
+    atomic_state = True
+
+    def __init__(self, store, component, pipe_id):
+        self.name = component.get("dataset") or pipe_id
+        self.deletion_tracking = bool(component.get("deletion_tracking", True))
+        self.mark = bool(component.get("mark_deletion_tracked", False))
+        self.indexes = component.get("indexes") or ()
+        self.ds = store.open(self.name, writer=True, create=True)
+        self.seen = None
+        self.run_started = None
+
+    def begin(self, full):
+        self.seen = set() if full and self.deletion_tracking else None
+        self.run_started = self.ds.last_offset
+
+    def write(self, entities, state, strict=False):
+        """Append a batch with `state` in the same commit; returns (stored, problems), where
+        problems are entities storage refused: [(position in `entities`, _id, message)]."""
+        ds = self.ds
+        out = []
+        seen = self.seen
+        for e in entities:
+            if seen is not None:
+                seen.add(e.get("_id"))
+            if "_filtered" in e:
+                if not e["_filtered"]:
+                    e = {k: v for k, v in e.items() if k != "_filtered"}
+                    out.append(e)
+                    continue
+                cur = ds.get(e["_id"]) if isinstance(e.get("_id"), str) else None
+                if cur is None or cur["_deleted"]:
+                    continue
+                e = dict(e)
+                e["_deleted"] = True
+                e.pop("_filtered", None)
+            out.append(e)
+        st = ds.append(out, meta={STATE_KEY: state} if state is not None else None,
+                       skip_invalid=not strict)
+        return st.stored, [(pos, eid, msg) for pos, eid, msg in st.problems]
+
+    def finish(self, state, full, ok):
+        n = 0
+        if ok and full and self.seen is not None:
+            n = self.ds.track_deletions(self.seen, self.run_started, mark=self.mark,
+                                        meta={STATE_KEY: state})
+        elif state is not None:
+            self.save_state(state)
+        self.seen = None
+        return n
+
+    def load_state(self):
+        return self.ds.meta.get(STATE_KEY)
+
+    def save_state(self, state):
+        self.ds.commit_meta({STATE_KEY: state})
+
+    def set_populated(self):
+        if not self.ds.populated:
+            self.ds.set_populated(True)
+
+    def close(self):
+        self.ds.close()

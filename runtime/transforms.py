@@ -1,0 +1,111 @@
+"""A pipe's transform chain as one function `entity -> list of entities`: add_namespaces,
+the configured transforms in order (dtl, emit_children; conditional ones are resolved by the
+configuration layer), then remove_namespaces (entities-and-datasets.md §3, pipes §13)."""
+
+from __future__ import annotations
+
+from dtl.values import NI
+
+
+class EntityFailure(Exception):
+    """One entity could not be transformed or stored; carries the entity and the cause."""
+
+    def __init__(self, entity, message, cause=None):
+        super().__init__(message)
+        self.entity = entity
+        self.cause = cause
+
+
+def add_namespaces(e, identity, prop):
+    out = {}
+    for k, v in e.items():
+        if k == "_id":
+            out[k] = f"{identity}:{v}" if isinstance(v, str) else v
+        elif k.startswith("_"):
+            out[k] = v
+        else:
+            out[f"{prop}:{k}"] = v
+    return out
+
+
+def _plain(v):
+    if type(v) is NI:
+        return v.identifier
+    if type(v) is list:
+        return [_plain(x) for x in v]
+    if type(v) is dict:
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def remove_namespaces(e):
+    out = {}
+    for k, v in e.items():
+        if k == "_id":
+            out[k] = v.partition(":")[2] or v if isinstance(v, str) else v
+        elif k.startswith("_"):
+            out[k] = v
+        else:
+            out[k.rpartition(":")[2]] = _plain(v)
+    return out
+
+
+def emit_children(entities):
+    out = []
+    for e in entities:
+        kids = e.get("$children")
+        if isinstance(kids, dict):
+            kids = [kids]
+        for c in kids or ():
+            if isinstance(c, dict) and "_id" in c:
+                out.append(c)
+    return out
+
+
+def build_chain(pipe, provider, services, *, mark_filtered=True):
+    """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure)."""
+    eff = pipe.effective
+    opts = {"namespaced_identifiers": eff.get("namespaced_identifiers", False),
+            "namespaces": dict(eff.get("namespaces") or {})}
+    stages = []
+    for t in pipe.transforms:
+        if t.type == "dtl":
+            tr = t.compile(provider=provider, options=opts, mark_filtered=mark_filtered,
+                           services=services)
+            stages.append(("dtl", tr, bool(t.get("id_required", True))))
+        elif t.type == "emit_children":
+            stages.append(("children", None, True))
+        else:
+            raise ValueError(f"pipe {pipe.id!r}: transform type {t.type!r} is not supported offline")
+    add_ns = bool(eff.get("add_namespaces"))
+    rm_ns = bool(eff.get("remove_namespaces"))
+    ns = eff.get("namespaces") or {}
+    ident, prop = ns.get("identity", pipe.id), ns.get("property", pipe.id)
+
+    def run(entity):
+        src = entity
+        batch = [add_namespaces(entity, ident, prop) if add_ns else entity]
+        for kind, tr, id_required in stages:
+            if kind == "children":
+                batch = emit_children(batch)
+                continue
+            nxt = []
+            for e in batch:
+                try:
+                    out = tr.apply(e)
+                except Exception as ex:  # noqa: BLE001 - any DTL failure is an entity error
+                    raise EntityFailure(src, f"{type(ex).__name__}: {ex}", ex) from ex
+                if e.get("_deleted") and out and "_deleted" not in out[0]:
+                    out[0]["_deleted"] = True
+                if id_required:
+                    for o in out:
+                        if not isinstance(o.get("_id"), str):
+                            raise EntityFailure(src, "transform produced an entity without a "
+                                                "string _id (id_required is true)")
+                nxt.extend(out)
+            batch = nxt
+        if rm_ns:
+            batch = [remove_namespaces(e) for e in batch]
+        return batch
+
+    return run
