@@ -11,3 +11,4 @@ def register(group):
         group.add_command(cmd)
     group.add_command(__import__("cli.commands.config", fromlist=["config"]).config_group)
     group.add_command(__import__("cli.commands.dataset", fromlist=["dataset"]).dataset)
+    group.add_command(__import__("cli.commands.run", fromlist=["run"]).run_cmd)

@@ -34,6 +34,22 @@ class Source:
         """Source entities whose `path` overlaps `values` (inverse of a hop's source side)."""
         return []
 
+    def dependents(self, path, values):
+        """Keys of source entities to re-read when a hopped-to entity with these join values
+        changed (default: `_id`s through `lookup`)."""
+        return {e["_id"] for e in self.lookup(path, values)}
+
+    def refetch(self, keys, limit):
+        """Batches of the source entities for `keys`, skipping any newer than `limit` (the
+        continuation value: the normal read covers those)."""
+        for ch in chunks(sorted(keys), self.batch_size):
+            out = []
+            for k in ch:
+                e = self.get(k)
+                if e is not None and not (limit is not None and e.get("_updated", -1) > limit):
+                    out.append(e)
+            yield out
+
     def populated(self) -> bool:
         return True
 

@@ -48,3 +48,6 @@ class DatasetSource(Source):
         if self._ds is not None:
             self._ds.close()
             self._ds = None
+
+    def end_since(self):
+        return self.last_offset()

@@ -1,0 +1,139 @@
+"""`dtl run DIR`: run a Sesam configuration on this machine, no server.
+
+Data directory: `--data DIR`, else env DTL_DATA, else `<DIR>/.dtl-data` beside the
+configuration (so two configurations never share datasets by accident)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+EXIT_FAILED, EXIT_IO = 3, 4
+
+
+def _data_dir(config_dir, data):
+    if data:
+        return data
+    if os.environ.get("DTL_DATA"):
+        return os.environ["DTL_DATA"]
+    base = config_dir if os.path.isdir(config_dir) else os.path.dirname(config_dir) or "."
+    return os.path.join(base, ".dtl-data")
+
+
+@click.command("run")
+@click.argument("config_dir", type=click.Path(exists=True))
+@click.option("--data", "data", type=click.Path(file_okay=False),
+              help="Data directory (default: env DTL_DATA, else <DIR>/.dtl-data).")
+@click.option("--profile", default=None, help="Environment profile (<profile>-env.json).")
+@click.option("--pipe", "pipes", multiple=True, help="Run only these pipes (repeatable).")
+@click.option("--watch", is_flag=True, help="Keep running pipes on their schedules.")
+@click.option("--once", is_flag=True, help="One pass instead of running until stable.")
+@click.option("--full", is_flag=True, help="Full runs (rescans with deletion tracking).")
+@click.option("--fresh", is_flag=True, help="Delete the data directory first.")
+@click.option("--keep-going", is_flag=True,
+              help="A failing entity is logged and skipped however many fail in a row.")
+@click.option("--show", "show", multiple=True, metavar="PIPE",
+              help="Print the output entities of a pipe afterwards (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def run_cmd(config_dir, data, profile, pipes, watch, once, full, fresh, keep_going, show, fmt):
+    """Run every pipe of a configuration in dependency order until nothing changes, showing
+    progress and a summary of entities in/out/errors per pipe. Exit 0 ok, 1 config errors,
+    3 a pipe failed, 4 I/O."""
+    from runtime.config import ConfigError, load_config
+    from runtime.hub import Hub
+    try:
+        cfg = load_config(config_dir, profile=profile)
+    except ConfigError as e:
+        click.echo(str(e), err=True)
+        sys.exit(1)
+    data = _data_dir(config_dir, data)
+    if fresh and os.path.isdir(data):
+        import shutil
+        shutil.rmtree(data)
+    hub = Hub(cfg, data, keep_going=keep_going)
+    try:
+        if watch:
+            _watch(hub, pipes or None, fmt)
+            return
+        text = fmt == "text"
+        summary = _run(hub, list(pipes) or None, not once, full, text)
+        if text:
+            _table(summary, data)
+            for ev in summary.errors[:20]:
+                click.echo(f"entity error in {ev['pipe']}: {ev['_id']}: "
+                           f"{ev['original_error_message']}", err=True)
+            for pid in show:
+                click.echo(f"\n{pid}:")
+                from dtl import transit
+                for e in hub.output(pid):
+                    click.echo(transit.dumps(e))
+        else:
+            out = summary.as_dict()
+            out["data"] = data
+            if show:
+                from dtl import transit
+                out["outputs"] = {pid: json.loads(transit.dumps(hub.output(pid))) for pid in show}
+            click.echo(json.dumps(out, indent=2, default=str))
+        sys.exit(0 if summary.ok else EXIT_FAILED)
+    except OSError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_IO)
+    finally:
+        hub.close()
+
+
+def _run(hub, pipes, until_stable, full, live):
+    if not live:
+        return hub.run(pipes, until_stable=until_stable, full=full)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<24}"), BarColumn(bar_width=None),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                  console=console, transient=True) as prog:
+        tasks = {}
+
+        def progress(pid, r, done=False):
+            t = tasks.get(pid)
+            if t is None:
+                t = tasks[pid] = prog.add_task(pid, total=None, info="")
+            prog.update(t, info=f"read {r.read}  changed {r.changed}  errors {r.errors}"
+                        + (f"  [{r.status}]" if done else ""))
+        return hub.run(pipes, until_stable=until_stable, full=full, progress=progress)
+
+
+def _table(summary, data):
+    from rich.console import Console
+    from rich.table import Table
+    t = Table(title=f"dtl run: {summary.passes} pass(es), "
+              f"{'stable' if summary.stable else 'done' if summary.ok else 'FAILED'} "
+              f"in {summary.seconds:.2f}s  (data: {data})")
+    for col in ("pipe", "runs", "in", "out", "changed", "deleted", "dep. queued", "errors",
+                "status"):
+        t.add_column(col, justify="left" if col in ("pipe", "status") else "right",
+                     no_wrap=col == "pipe")
+    for p in summary.pipes.values():
+        status = p.status if not p.reason else f"{p.status}: {p.reason}"
+        t.add_row(p.pipe, str(p.runs), str(p.read), str(p.written), str(p.changed),
+                  str(p.deleted), str(p.queued), str(p.errors), status)
+    Console().print(t)
+
+
+def _watch(hub, pipes, fmt):
+    from runtime.scheduler import Scheduler
+    sched = Scheduler(hub, pipes)
+
+    def on_run(r):
+        if fmt == "json":
+            click.echo(json.dumps(r.as_dict(), default=str))
+        elif r.status != "skipped":
+            click.echo(f"{r.pipe}: {r.sync_type} run, read {r.read}, changed {r.changed}, "
+                       f"errors {r.errors} [{r.status}]{': ' + r.reason if r.reason else ''}")
+    try:
+        sched.run_forever(on_run)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,232 @@
+"""`merge` source, version 2 (configuration-sources-merge.rst): entities of several datasets
+joined by transitive equality into one entity each. Incremental: each dataset's changes since
+its offset (a composite offset {dataset: offset}) re-merge the clusters they touch.
+
+Ours: equality sides are plain property paths (`alias.path`); clusters are found through the
+datasets' secondary indexes (breadth first, at most `max_merged` members). Strategy `default`
+combines same-named properties into lists, `compact` dedups and unwraps single values, `list`
+puts the members under `$merged`. A member that now belongs to a cluster named by another id
+is also emitted as a `$replaced` delete of its own id, which the pump writes only where that id
+is live (this retires the ids of clusters that merged; a composite id of several members that
+later split is not retired)."""
+
+from __future__ import annotations
+
+from dtl.provider import path_values
+from dtl.values import NI
+from runtime.sources.base import Batch, Source, chunks
+
+INTERNAL = ("_updated", "_ts", "_hash", "_previous", "_deleted")
+
+
+class MergeSource(Source):
+    def __init__(self, pipe, component, batch_size, store):
+        specs = [s.split() for s in component["datasets"]]
+        super().__init__(pipe, batch_size, supports_since=True, is_chronological=True,
+                         datasets=tuple(s[0] for s in specs))
+        self.store = store
+        self.names = [s[0] for s in specs]
+        self.alias = {(s[1] if len(s) > 1 else s[0]): i for i, s in enumerate(specs)}
+        self.identity = component.get("identity", "composite")
+        self.strategy = component.get("strategy", "default")
+        self.max_merged = int(component.get("max_merged", 50000) or 50000)
+        self.ni = bool(pipe.get("namespaced_identifiers", False))
+        # rules[i] = [(path in dataset i, j, path in dataset j)]
+        self.rules = [[] for _ in self.names]
+        for eq in component.get("equality") or ():
+            a, b = (self._side(x) for x in eq[1:3])
+            self.rules[a[0]].append((a[1], b[0], b[1]))
+            self.rules[b[0]].append((b[1], a[0], a[1]))
+        self._ds = {}
+
+    def _side(self, text):
+        alias, _, path = str(text).partition(".")
+        if alias not in self.alias or not path:
+            raise ValueError(f"merge equality side {text!r}: expected '<alias>.<property path>'")
+        return self.alias[alias], tuple(path.split("."))
+
+    def _open(self, i):
+        ds = self._ds.get(i)
+        if ds is None and self.store.exists(self.names[i]):
+            ds = self._ds[i] = self.store.open(self.names[i])
+        return ds
+
+    def populated(self):
+        return all(self._open(i) is not None and self._open(i).populated
+                   for i in range(len(self.names)))
+
+    def close(self):
+        for ds in self._ds.values():
+            ds.close()
+        self._ds.clear()
+
+    def end_since(self):
+        return {n: (self._open(i).last_offset if self._open(i) else -1)
+                for i, n in enumerate(self.names)}
+
+    # -- reading ---------------------------------------------------------------------------
+    def read(self, since):
+        since = dict(since or {})
+        full = not since
+        for i, name in enumerate(self.names):
+            ds = self._open(i)
+            if ds is None:
+                continue
+            start = since.get(name)
+            done = set()   # cluster ids emitted for this dataset's changes
+            for ch in chunks(ds.entities(since=start, deleted=True), self.batch_size):
+                out = []
+                for e in ch:
+                    if full and i > 0 and self._seen_earlier(i, e):
+                        continue
+                    out.extend(self._emit_for(i, e, done))
+                since[name] = ch[-1]["_updated"]
+                yield Batch(out, dict(since))
+            if name not in since:
+                since[name] = ds.last_offset
+
+    def _seen_earlier(self, i, e):
+        """In a full pass, a live entity merged with a member of an earlier dataset was
+        already emitted with that cluster."""
+        if e.get("_deleted"):
+            return False
+        for path, j, jpath in self.rules[i]:
+            if j < i and self._match(j, jpath, path_values(e, path)):
+                return True
+        return False
+
+    def _match(self, j, path, values):
+        ds = self._open(j)
+        vals = [v for v in values if v is not None]
+        if ds is None or not vals:
+            return []
+        return ds.lookup(path, vals)
+
+    def _emit_for(self, i, e, done):
+        out = self._old_mates(i, e, done)
+        if e.get("_deleted"):
+            out.append(self._alone_deleted(i, e))
+        else:
+            members = self._cluster(i, e)
+            m = self._merged(members)
+            if m["_id"] not in done:
+                done.add(m["_id"])
+                out.append(m)
+            for j, x in members:
+                own = self._id_of([(j, x)])
+                if own != m["_id"]:
+                    out.append({"_id": own, "_deleted": True, "$replaced": True})
+        return out
+
+    def _old_mates(self, i, e, done):
+        """Clusters of the entities the previous version of `e` matched (they may split)."""
+        prev = e.get("_previous")
+        if prev is None:
+            return []
+        old = self._open(i).version_at(prev)
+        if old is None or old.get("_deleted"):
+            return []
+        out = []
+        for path, j, jpath in self.rules[i]:
+            for y in self._match(j, jpath, path_values(old, path)):
+                if y["_id"] == e["_id"] and j == i:
+                    continue
+                m = self._merged(self._cluster(j, y))
+                if m["_id"] not in done:
+                    done.add(m["_id"])
+                    out.append(m)
+        return out
+
+    def _cluster(self, i, e):
+        seen = {(i, e["_id"])}
+        members, todo = [(i, e)], [(i, e)]
+        while todo and len(members) < self.max_merged:
+            k, x = todo.pop()
+            for path, j, jpath in self.rules[k]:
+                for y in self._match(j, jpath, path_values(x, path)):
+                    key = (j, y["_id"])
+                    if key not in seen:
+                        seen.add(key)
+                        members.append((j, y))
+                        todo.append((j, y))
+        members.sort(key=lambda m: (m[0], m[1]["_id"]))
+        return members
+
+    def _id_of(self, members):
+        if self.identity == "first":
+            return members[0][1]["_id"]
+        return "|".join(f"{j}|{x['_id']}" for j, x in members)
+
+    def _ids(self, members):
+        ids = []
+        for _, x in members:
+            own = x.get("$ids")
+            if own is None:
+                own = [NI(x["_id"]) if self.ni else x["_id"]]
+            for v in own if isinstance(own, list) else [own]:
+                if v not in ids:
+                    ids.append(v)
+        return ids
+
+    def _merged(self, members):
+        out = {"_id": self._id_of(members), "$ids": self._ids(members)}
+        if self.strategy == "list":
+            out["$merged"] = [{k: v for k, v in x.items() if k not in INTERNAL}
+                              for _, x in members]
+            return out
+        props: dict = {}
+        for _, x in members:
+            for k, v in x.items():
+                if k.startswith("_") or k == "$ids":
+                    continue
+                props.setdefault(k, []).append(v)
+        for k, vs in props.items():
+            if len(vs) == 1:
+                out[k] = vs[0]
+                continue
+            flat = []
+            for v in vs:
+                flat.extend(v if isinstance(v, list) else [v])
+            if self.strategy == "compact":
+                uniq = []
+                for v in flat:
+                    if v not in uniq:
+                        uniq.append(v)
+                flat = uniq[0] if len(uniq) == 1 else uniq
+            out[k] = flat
+        return out
+
+    def _alone_deleted(self, i, e):
+        d = {k: v for k, v in e.items() if k not in INTERNAL or k == "_deleted"}
+        d["_id"] = self._id_of([(i, e)])
+        d["$ids"] = self._ids([(i, e)])
+        d["_deleted"] = True
+        return d
+
+    # -- dependency tracking -----------------------------------------------------------------
+    def dependents(self, path, values):
+        """Member keys (dataset index, _id) whose merged entity has `path` overlapping values."""
+        keys = set()
+        if tuple(path) == ("$ids",):
+            for v in values:
+                vid = v.value if isinstance(v, NI) else v
+                for i in range(len(self.names)):
+                    ds = self._open(i)
+                    if ds is not None and isinstance(vid, str) and ds.get(vid) is not None:
+                        keys.add((i, vid))
+        for i in range(len(self.names)):
+            for x in self._match(i, tuple(path), values):
+                keys.add((i, x["_id"]))
+        return keys
+
+    def refetch(self, keys, limit):
+        done = set()
+        for ch in chunks(sorted(keys), self.batch_size):
+            out = []
+            for i, eid in ch:
+                ds = self._open(i)
+                e = ds.get(eid) if ds is not None else None
+                if e is None or (limit and e["_updated"] > limit.get(self.names[i], -1)):
+                    continue
+                out.extend(x for x in self._emit_for(i, e, done) if not x.get("$replaced"))
+            yield out
