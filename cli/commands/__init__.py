@@ -11,4 +11,5 @@ def register(group):
         group.add_command(cmd)
     group.add_command(__import__("cli.commands.config", fromlist=["config"]).config_group)
     group.add_command(__import__("cli.commands.dataset", fromlist=["dataset"]).dataset)
+    [group.add_command(c) for c in __import__("cli.commands.test", fromlist=["test"]).COMMANDS]
     group.add_command(__import__("cli.commands.run", fromlist=["run"]).run_cmd)

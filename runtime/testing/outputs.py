@@ -1,0 +1,73 @@
+"""What the Sesam API would answer for `/pipes/<id>/entities` and `/publishers/<id>/<kind>`,
+computed from the embedded hub.
+
+Entities are turned into the JSON the API sends (transit strings for extension types, numbers for
+Integer/Float/Decimal) and parsed back with the standard JSON parser, so decimals become floats
+exactly as they do in the client before its comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from dtl import transit
+
+
+class OutputError(Exception):
+    pass
+
+
+def api_json(value):
+    """A DTL value as the API's JSON, read back by `json.loads`."""
+    if isinstance(value, dict):
+        return {k: api_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [api_json(v) for v in value]
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return float(value)
+        return json.loads(transit.encode_decimal(value))
+    return transit.encode(value)
+
+
+class HubOutputs:
+    def __init__(self, hub):
+        self.hub = hub
+
+    def entities(self, pipe_id: str, stage: str | None) -> list:
+        if stage in (None, "sink", "after-transforms"):
+            # (ours) offline the sink stage equals the transform output: no sink-side rewriting
+            rows = self.hub.output(pipe_id)
+        elif stage in ("source", "before-transforms"):
+            rows = self._source_entities(pipe_id)
+        else:
+            raise OutputError(f"unknown stage {stage!r}")
+        return [api_json(e) for e in rows]
+
+    def _source_entities(self, pipe_id):
+        pipe = self.hub.config.pipes[pipe_id]
+        source = self.hub._make_source(pipe)
+        try:
+            return [e for batch in source.read(None) for e in batch.entities
+                    if not e.get("_deleted")]
+        finally:
+            source.close()
+
+    def published(self, pipe_id: str, kind: str, params: dict) -> bytes:
+        pipe = self.hub.config.pipes[pipe_id]
+        sink = pipe.sink.type if pipe.sink is not None else None
+        if params:
+            raise OutputError("publisher parameters (_B) are not supported offline yet")
+        if kind == "csv" and sink == "csv_endpoint":
+            from runtime.sinks.endpoint import csv_text
+            cfg = pipe.sink.config
+            text = csv_text(self.hub, pipe)
+            if cfg.get("byte_order_mark", False):
+                text = "\ufeff" + text
+            return text.encode(cfg.get("encoding", "utf-8"),
+                               cfg.get("encode_error_strategy", "backslashreplace"))
+        if kind == "entities" and sink == "http_endpoint":
+            body = [api_json(e) for e in self.hub.output(pipe_id)]
+            return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        raise OutputError(f"no '{kind}' publisher for pipe '{pipe_id}' (sink {sink!r}) offline")
