@@ -95,6 +95,8 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
                     out = tr.apply(e)
                 except Exception as ex:  # noqa: BLE001 - any DTL failure is an entity error
                     raise EntityFailure(src, f"{type(ex).__name__}: {ex}", ex) from ex
+                if out and out[0].get("_filtered") and "_id" not in out[0]:
+                    out[0]["_id"] = e.get("_id")
                 if e.get("_deleted") and out and "_deleted" not in out[0]:
                     out[0]["_deleted"] = True
                 if id_required:
