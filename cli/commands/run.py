@@ -112,7 +112,7 @@ def _table(summary, data):
     t = Table(title=f"dtl run: {summary.passes} pass(es), "
               f"{'stable' if summary.stable else 'done' if summary.ok else 'FAILED'} "
               f"in {summary.seconds:.2f}s  (data: {data})")
-    for col in ("pipe", "runs", "in", "out", "changed", "deleted", "dep. queued", "errors",
+    for col in ("pipe", "runs", "in", "out", "changed", "deleted", "queued", "errors",
                 "status"):
         t.add_column(col, justify="left" if col in ("pipe", "status") else "right",
                      no_wrap=col == "pipe")
