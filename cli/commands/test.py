@@ -75,7 +75,8 @@ def _prepare(session):
         session.run()
     except (TestRunError, RepoError) as e:
         click.echo(f"error: {e}", err=True)
-        code = EXIT_FAILED if str(e).startswith("Failed to upload config") else EXIT_RUNTIME
+        code = EXIT_IO if isinstance(e, RepoError) else \
+            EXIT_FAILED if str(e).startswith("Failed to upload config") else EXIT_RUNTIME
         session.close()
         sys.exit(code)
 

@@ -150,3 +150,19 @@ def test_spec_errors_are_positioned():
     assert warnings[0].hint == "did you mean 'blacklist'?"
     s, _ = parse_spec('\ufeff{"ignore": true}', "expected/x.test.json")
     assert s.ignore
+
+
+# -- portal JSON layout (what convert/init write) ---------------------------------------------
+def test_portal_json_layout():
+    from runtime.testing.portal_json import dumps
+    assert dumps([]) == "[]\n" and dumps({}) == "{}\n"
+    assert dumps({"z": 1, "_ts": 2, "type": "pipe", "_id": "p", "$audit": 0, "a": [1, 2]}) == \
+        '{\n  "_id": "p",\n  "type": "pipe",\n  "a": [1, 2],\n  "z": 1,\n  "$audit": 0,\n' \
+        '  "_ts": 2\n}\n'
+    assert dumps([{"_id": "a", "o": {"k": {}}}, {"_id": "b"}]) == \
+        '[{\n  "_id": "a",\n  "o": {\n    "k": {}\n  }\n}, {\n  "_id": "b"\n}]\n'
+    assert dumps({"rules": [["copy", "_id"], ["add", "n", ["upper", "_S.x"]]]}) == \
+        '{\n  "rules": [\n    ["copy", "_id"],\n    ["add", "n",\n' \
+        '      ["upper", "_S.x"]\n    ]\n  ]\n}\n'
+    assert dumps([[], 1, [[2]]]) == '[\n  [], 1,\n  [\n    [2]\n  ]\n]\n'
+    assert dumps({"s": "ø\"\n"}) == '{\n  "s": "ø\\"\\n"\n}\n'
