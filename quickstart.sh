@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e . >/dev/null
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e . >.venv/install.log 2>&1 \
+  || { cat .venv/install.log; exit 1; }
 HUB=examples/hub
 echo "== dtl config validate $HUB"
 .venv/bin/dtl config validate "$HUB"
