@@ -166,3 +166,28 @@ def test_portal_json_layout():
         '      ["upper", "_S.x"]\n    ]\n  ]\n}\n'
     assert dumps([[], 1, [[2]]]) == '[\n  [], 1,\n  [\n    [2]\n  ]\n]\n'
     assert dumps({"s": "ø\"\n"}) == '{\n  "s": "ø\\"\\n"\n}\n'
+
+
+# -- update then verify always passes -----------------------------------------------------------
+from hypothesis import given, strategies as st  # noqa: E402
+
+_keys = st.sampled_from(["_id", "a", "b", "_ts", "_deleted", "x.y", "<&>", "ø"])
+_leaf = st.none() | st.booleans() | st.integers() | \
+    st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=4)
+_value = st.recursive(_leaf, lambda c: st.lists(c, max_size=3) |
+                      st.dictionaries(_keys, c, max_size=3), max_leaves=12)
+_entity = st.builds(lambda i, body, deleted: {**body, "_id": str(i), "_deleted": deleted},
+                    st.integers(0, 5), st.dictionaries(_keys, _value, max_size=4), st.booleans())
+
+
+@given(st.lists(_entity, max_size=6), st.booleans(), st.booleans(), st.booleans(),
+       st.sampled_from([[], ["a"], ["b.*"], ["_id"]]))
+def test_update_then_verify_passes(current, ignore_deletes, unicode, escape, blacklist):
+    s = spec({"ignore_deletes": ignore_deletes, "blacklist": blacklist,
+              "fields_to_sort_by": ["_deleted"]})
+    opts = Options(unicode_encoding=unicode, html_escape=escape)
+    try:
+        written = expected_json(s, current, opts)
+    except SortError:
+        return
+    assert compare_json(s, json.loads(written), current, opts).passed
