@@ -34,6 +34,10 @@ def _workflow_options(f):
                      help="limit upload, testdata, verify and update to the files listed"),
         click.option("--profile", "-p", default="test", show_default=True,
                      help="environment from <profile>-env.json"),
+        click.option("--output-run-statistics", "run_stats", is_flag=True,
+                     help="print per-pipe counts of the last run (JSON, on stderr)"),
+        click.option("--print-scheduler-log", "scheduler_log", is_flag=True,
+                     help="print one line per pipe run"),
         click.option("-v", "--verbose", count=True, help="more log lines"),
         click.argument("path", type=click.Path(), default="."),
     ]
@@ -66,13 +70,24 @@ def _logger(verbose: int, quiet: bool):
     return log
 
 
-def _prepare(session):
+def _pipe_run_line(pipe_id, r):
+    from datetime import datetime, timezone
+    click.echo(json.dumps({"timestamp": datetime.now(timezone.utc).isoformat(),
+                           "loglevel": "ERROR" if r.status == "failed" else "INFO",
+                           "logdata": f"pipe {pipe_id}: {r.status}, read {r.read}, changed "
+                                      f"{r.changed}" + (f" ({r.reason})" if r.reason else "")}),
+               err=True)
+
+
+def _prepare(session, scheduler_log=False, run_stats=False):
     """Upload and run; exits with the workflow's code when either fails."""
     from runtime.testing.repo import RepoError
     from runtime.testing.runner import TestRunError
     try:
         session.upload()
-        session.run()
+        session.run(_pipe_run_line if scheduler_log else None)
+        if run_stats and session.summary is not None:
+            click.echo(json.dumps(session.summary.as_dict(), indent=1), err=True)
     except (TestRunError, RepoError) as e:
         click.echo(f"error: {e}", err=True)
         code = EXIT_IO if isinstance(e, RepoError) else \
@@ -120,7 +135,8 @@ def _run_pytest(root: Path, folder: str, args: str) -> bool:
 @click.option("--run-pytest", "pytest_folder", metavar="FOLDER",
               help="after verify, run pytest on this folder of the repository")
 @click.option("--pytest-args", default="-rP -v", show_default=True)
-def test_cmd(path, verbose, profile, whitelist_file, runs, scheduler_zero_runs,
+def test_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
+             scheduler_zero_runs,
              scheduler_max_runs, no_large_int_bugs, unicode_encoding, disable_json_html_escape,
              float_as_decimal, data_dir, fmt, pytest_folder, pytest_args):
     """Load a Sesam repository into a fresh hub, post testdata/, run until stable and compare
@@ -129,7 +145,7 @@ def test_cmd(path, verbose, profile, whitelist_file, runs, scheduler_zero_runs,
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
                  float_as_decimal, data_dir, log)
-    _prepare(s)
+    _prepare(s, scheduler_log, run_stats)
     with s:
         report = s.verify()
     if fmt == "json":
@@ -144,7 +160,8 @@ def test_cmd(path, verbose, profile, whitelist_file, runs, scheduler_zero_runs,
 
 @click.command("update")
 @_workflow_options
-def update_cmd(path, verbose, profile, whitelist_file, runs, scheduler_zero_runs,
+def update_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
+               scheduler_zero_runs,
                scheduler_max_runs, no_large_int_bugs, unicode_encoding,
                disable_json_html_escape, float_as_decimal, data_dir):
     """Run the repository as `dtl test` does, then store every output/endpoint pipe's current
@@ -153,7 +170,7 @@ def update_cmd(path, verbose, profile, whitelist_file, runs, scheduler_zero_runs
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
                  float_as_decimal, data_dir, _logger(verbose, False))
-    _prepare(s)
+    _prepare(s, scheduler_log, run_stats)
     with s:
         try:
             n = s.update()

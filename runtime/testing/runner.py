@@ -95,6 +95,7 @@ class Session:
         self.data_dir = Path(data_dir) if data_dir else Path(self._tmp.name) / "data"
         self.hub = None
         self.config = None
+        self.summary = None
 
     # -- upload -------------------------------------------------------------------------------
     def upload(self):
@@ -136,10 +137,16 @@ class Session:
             raise TestRunError("\n".join(failures))
 
     # -- run ------------------------------------------------------------------------------------
-    def run(self):
+    def run(self, scheduler_log=None):
+        """Run until stable `runs` times; `scheduler_log(pipe_id, PipeRun)` sees every pipe run.
+        The last RunSummary is kept in `self.summary` (for -output-run-statistics)."""
+        def progress(pipe_id, res, done=False):
+            if done and scheduler_log is not None:
+                scheduler_log(pipe_id, res)
         for _ in range(max(self.opts.runs, 1)):
-            s = self.hub.run(until_stable=True, max_passes=self.opts.max_runs,
-                             extra_zero_runs=self.opts.zero_runs)
+            s = self.summary = self.hub.run(until_stable=True, max_passes=self.opts.max_runs,
+                                            extra_zero_runs=self.opts.zero_runs,
+                                            progress=progress)
             if not s.ok:
                 raise TestRunError("Run failed: pipe(s) " + ", ".join(s.failed) + " failed: " +
                                    "; ".join(f"{p}: {s[p].reason}" for p in s.failed))

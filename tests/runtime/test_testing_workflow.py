@@ -130,6 +130,14 @@ def test_missing_and_ignored_tests(fair):
     assert dtl("test", fair, "--whitelist-file", fair / "wl.txt").exit_code == 0
 
 
+def test_scheduler_log_and_run_statistics(fair):
+    r = dtl("test", fair, "--print-scheduler-log", "--output-run-statistics")
+    assert r.exit_code == 0
+    lines = [json.loads(ln) for ln in r.stderr.splitlines() if ln.startswith('{"timestamp"')]
+    assert any(ln["logdata"] == "pipe planets: ok, read 2, changed 2" for ln in lines)
+    assert '"stable": true' in r.stderr
+
+
 def test_no_specs_is_only_a_warning(fair):
     shutil.rmtree(fair / "expected")
     r = dtl("test", fair)
