@@ -89,22 +89,18 @@ def _check(v, where="") -> None:
 
 
 def _finite(v) -> bool:
-    """False if a non-finite float hides in v (orjson would have written it as null)."""
-    t = type(v)
-    if t is dict:
-        for x in v.values():
-            tx = type(x)
-            if (tx is dict or tx is list or tx is float) and not _finite(x):
+    """False if a non-finite float hides in v (orjson would have written it as null).
+
+    Floats are tested inline and only containers recurse: this walk runs for every entity
+    that renders a null, so its call count matters.
+    """
+    for x in (v.values() if type(v) is dict else v):
+        tx = type(x)
+        if tx is float:
+            if x - x != 0.0:
                 return False
-        return True
-    if t is list:
-        for x in v:
-            tx = type(x)
-            if (tx is dict or tx is list or tx is float) and not _finite(x):
-                return False
-        return True
-    if t is float:
-        return v - v == 0.0
+        elif (tx is dict or tx is list) and x and not _finite(x):
+            return False
     return True
 
 
@@ -113,8 +109,12 @@ def _exact(e: dict) -> bytes:
     return transit.dumps(e, sort_keys=True).encode()
 
 
-def canonical(e: dict) -> bytes:
-    """Canonical bytes of an already stripped entity (raises ValueError if unencodable)."""
+def canonical(e: dict, defer_finite: bool = False) -> bytes:
+    """Canonical bytes of an already stripped entity (raises ValueError if unencodable).
+
+    With `defer_finite` the walk for non-finite floats (which orjson renders as null) is left
+    to the caller, who may skip it for entities identical to an already checked version.
+    """
     ext = _Ext()
     try:
         b = orjson.dumps(e, default=ext, option=_SORT)
@@ -124,9 +124,15 @@ def canonical(e: dict) -> bytes:
         return _exact(e)
     if b.count(b"-") >= 4 and _UUIDISH.search(b):
         return _exact(e)
-    if b"null" in b and not _finite(e):
+    if not defer_finite and b"null" in b and not _finite(e):
         _check(e)  # raises, naming where
     return b
+
+
+def check_finite(e: dict) -> None:
+    """Raise ValueError, naming where, if a non-finite float hides in the entity."""
+    if not _finite(e):
+        _check(e)
 
 
 def digest(b: bytes) -> bytes:
@@ -139,8 +145,12 @@ def entity_hash(e: dict) -> str:
     return digest(canonical(strip(e))).hex()
 
 
-def prepare(entities):
-    """Validate and canonicalize a batch: ([(id, canonical, digest, deleted, stripped)], problems)."""
+def prepare(entities, defer_finite: bool = False):
+    """Validate and canonicalize a batch.
+
+    Returns ([(id, canonical, digest, deleted, stripped, pos)], problems); `pos` is the input
+    position of a row whose non-finite-float check was deferred (see `canonical`), else -1.
+    """
     out, problems = [], []
     append = out.append
     for pos, e in enumerate(entities):
@@ -154,11 +164,12 @@ def prepare(entities):
             continue
         s = strip(e)
         try:
-            b = canonical(s)
+            b = canonical(s, defer_finite=defer_finite)
         except (ValueError, TypeError) as ex:
             problems.append((pos, eid, str(ex)))
             continue
-        append((eid, b, blake2b(b, digest_size=16).digest(), s.get("_deleted") is True, s))
+        append((eid, b, blake2b(b, digest_size=16).digest(), s.get("_deleted") is True, s,
+                pos if defer_finite and b"null" in b else -1))
     return out, problems
 
 
