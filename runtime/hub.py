@@ -266,7 +266,7 @@ class Hub:
             return None
 
         return {"previous_version": previous_version, "completeness": completeness,
-                "pipe_id": pipe.id}
+                "pipe_id": pipe.id, "secrets": hub.config.secret}
 
     def _tracker(self, pipe):
         if pipe.id not in self._trackers:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from dtl import transit
 from dtl.errors import DTLRuntimeError
 from dtl.functions.registry import expression
+from dtl.secrets import resolve
 
 
 def _each_keep_null(values, fn):
@@ -30,6 +31,11 @@ def _each_keep_null(values, fn):
     if type(values) is list:
         return [None if v is None else fn(v) for v in values]
     return None if values is None else fn(values)
+
+
+def _secret(env, key):
+    """Keys may be written as $SECRET(name) (dtl/secrets.py); other values pass unchanged."""
+    return resolve(env, key) if isinstance(key, str) else key
 
 
 def _need_str(what: str, key) -> str:
@@ -49,8 +55,10 @@ def _fernet(key: str) -> Fernet:
 
 @expression("encrypt", "KEY(string{1}), VALUES(value-expression{1})", category="encryption",
             pure=False,
+            needs_env=True,
             summary="Encrypt VALUES (any value, as one unit) with a password: Fernet bytes.")
-def encrypt(key, values):
+def encrypt(env, key, values):
+    key = _secret(env, key)
     if values is None:
         return None
     f = _fernet(_need_str("encrypt: KEY", key))
@@ -58,8 +66,10 @@ def encrypt(key, values):
 
 
 @expression("decrypt", "KEY(string{1}), VALUES(value-expression{1})", category="encryption",
+            needs_env=True,
             summary="Decrypt what `encrypt` made with the same password.")
-def decrypt(key, values):
+def decrypt(env, key, values):
+    key = _secret(env, key)
     f = _fernet(_need_str("decrypt: KEY", key))
 
     def one(token):
@@ -107,8 +117,10 @@ def _rsa_private(pem: str) -> rsa.RSAPrivateKey:
 
 @expression("encrypt-pki", "PUBLIC_KEY(string{1}), VALUES(value-expression{1})",
             category="encryption", pure=False,
+            needs_env=True,
             summary="RSA-encrypt each string with a PEM public key: bytes.")
-def encrypt_pki(public_key, values):
+def encrypt_pki(env, public_key, values):
+    public_key = _secret(env, public_key)
     key = _rsa_public(_need_str("encrypt-pki: PUBLIC_KEY", public_key))
 
     def one(v):
@@ -125,8 +137,10 @@ def encrypt_pki(public_key, values):
 
 @expression("decrypt-pki", "PRIVATE_KEY(string{1}), VALUES(value-expression{1})",
             category="encryption",
+            needs_env=True,
             summary="Decrypt encrypt-pki bytes with the PEM RSA private key: strings.")
-def decrypt_pki(private_key, values):
+def decrypt_pki(env, private_key, values):
+    private_key = _secret(env, private_key)
     key = _rsa_private(_need_str("decrypt-pki: PRIVATE_KEY", private_key))
 
     def one(v):
@@ -172,8 +186,10 @@ def _pgp_key(blob: str, what: str):
 
 @expression("encrypt-pgp", "PUBLIC_KEY(string{1}), VALUES(value-expression{1})",
             category="encryption", pure=False,
+            needs_env=True,
             summary="Encrypt each string to an ASCII-armoured OpenPGP message.")
-def encrypt_pgp(public_key, values):
+def encrypt_pgp(env, public_key, values):
+    public_key = _secret(env, public_key)
     pgpy = _pgpy()
     key = _pgp_key(_need_str("encrypt-pgp: PUBLIC_KEY", public_key), "encrypt-pgp")
     if not key.is_public:
@@ -220,8 +236,11 @@ def _pgp_unlocked(blob: str, passphrase: str):
 @expression("decrypt-pgp",
             "PRIVATE_KEY(string{1}), PASSPHRASE(string{1}), VALUES(value-expression{1})",
             category="encryption",
+            needs_env=True,
             summary="Decrypt ASCII-armoured OpenPGP messages with a private key and passphrase.")
-def decrypt_pgp(private_key, passphrase, values):
+def decrypt_pgp(env, private_key, passphrase, values):
+    private_key = _secret(env, private_key)
+    passphrase = _secret(env, passphrase)
     pgpy = _pgpy()
     key, _ = _pgp_unlocked(_need_str("decrypt-pgp: PRIVATE_KEY", private_key),
                            _need_str("decrypt-pgp: PASSPHRASE", passphrase))

@@ -80,7 +80,7 @@ class _Builder:
         return Config(MappingProxyType(pipes), MappingProxyType(systems), metadata, order,
                       tuple(self.problems.warnings), tuple(self.problems.errors),
                       MappingProxyType(dict(self.loaded.texts)),
-                      MappingProxyType(dict(self.loaded.env)))
+                      MappingProxyType(dict(self.loaded.env)), self.loaded.secrets)
 
     # -- entities -------------------------------------------------------------------------
     def _sort_entities(self):

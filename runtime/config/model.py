@@ -165,6 +165,11 @@ class Config:
     errors: tuple = ()             # non-empty only when loaded with force=True
     texts: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     env: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    secrets: object = field(default=None, repr=False)  # loader.Secrets; for DTL $SECRET(...)
+
+    def secret(self, name: str, system_id: str | None = None):
+        """A secret's value (a Secret or str), or None; never logged or printed by us."""
+        return self.secrets.lookup(name, system_id) if self.secrets is not None else None
 
     def pipes_in_order(self) -> list[Pipe]:
         return [self.pipes[i] for i in self.order]
