@@ -82,7 +82,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
     ns = eff.get("namespaces") or {}
     ident, prop = ns.get("identity", pipe.id), ns.get("property", pipe.id)
 
-    def run(entity):
+    def run(entity, bindings=None):
         src = entity
         batch = [add_namespaces(entity, ident, prop) if add_ns else entity]
         for kind, tr, id_required in stages:
@@ -92,7 +92,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
             nxt = []
             for e in batch:
                 try:
-                    out = tr.apply(e)
+                    out = tr.apply(e, bindings=bindings)
                 except Exception as ex:  # noqa: BLE001 - any DTL failure is an entity error
                     raise EntityFailure(src, f"{type(ex).__name__}: {ex}", ex) from ex
                 if out and out[0].get("_filtered") and "_id" not in out[0]:

@@ -13,3 +13,4 @@ def register(group):
     group.add_command(__import__("cli.commands.dataset", fromlist=["dataset"]).dataset)
     [group.add_command(c) for c in __import__("cli.commands.test", fromlist=["test"]).COMMANDS]
     group.add_command(__import__("cli.commands.run", fromlist=["run"]).run_cmd)
+    [group.add_command(c) for c in __import__("cli.commands.serve", fromlist=["serve"]).COMMANDS]

@@ -7,25 +7,32 @@ import csv
 import io
 
 
-def compute(hub, pipe):
+def compute(hub, pipe, since=None, bindings=None, keep_updated=False):
+    """The published entities. `since` continues from a source offset; `bindings` is DTL's
+    `_B` (a publisher's URL parameters); `keep_updated` keeps the source entity's `_updated` on
+    its outputs, so a JSON-pull client can continue from it."""
     source = hub._make_source(pipe)
     chain = hub._chain(pipe, mark_filtered=False)
     try:
-        for batch in source.read(None):
+        for batch in source.read(since):
             for e in batch.entities:
-                for o in chain(e):
+                upd = e.get("_updated")
+                for o in chain(e, bindings) if bindings else chain(e):
                     if o.get("_deleted") or o.get("_filtered"):
                         continue
                     for k in ("_updated", "_ts", "_hash", "_previous"):
                         o.pop(k, None)
                     o.pop("_deleted", None)
+                    if keep_updated and upd is not None:
+                        o["_updated"] = upd
                     yield o
     finally:
         source.close()
 
 
-def csv_text(hub, pipe) -> str:
-    """The csv_endpoint body: `columns` in order, header unless `include_header` is false."""
+def csv_text(hub, pipe, **kw) -> str:
+    """The csv_endpoint body: `columns` in order, header unless `include_header` is false.
+    Keywords (`since`, `bindings`) go to `compute`."""
     from dtl import transit
     cfg = pipe.sink.config
     cols = list(cfg.get("columns") or ())
@@ -35,7 +42,7 @@ def csv_text(hub, pipe) -> str:
                    doublequote=cfg.get("doublequote", True))
     if cfg.get("include_header", True):
         w.writerow(cols)
-    for e in compute(hub, pipe):
+    for e in compute(hub, pipe, **kw):
         row = []
         for c in cols:
             v = e.get(c)

@@ -1,0 +1,117 @@
+"""What every route module shares: the node and caller, permission checks, error answers
+documented in the OpenAPI document, JSON array streaming, boolean query parameters."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dtl import transit
+from runtime.service.auth import Principal, require
+from runtime.service.node import NodeError
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from `dtl token create`")
+
+ERROR_SCHEMA = {"type": "object", "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                               "details": {}}}
+
+
+def errors(*codes) -> dict:
+    """OpenAPI `responses` for the error statuses a route can answer."""
+    text = {400: "Bad input or invalid configuration", 401: "No token, or a bad one",
+            403: "The token's principals lack the permission", 404: "Unknown id",
+            409: "Conflict (pump running)", 503: "Unhealthy"}
+    return {c: {"description": text[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+            for c in codes}
+
+
+AUTH = errors(401, 403)
+
+
+def node(request: Request):
+    return request.app.state.node
+
+
+def caller(request: Request,
+           _cred: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    # the header is re-read so that a malformed scheme is a 401, not silently anonymous
+    return request.app.state.verifier.principal(request.headers.get("authorization"))
+
+
+def need(perm: str):
+    """A dependency: the caller must hold `perm` from their roles (no per-entity ACL)."""
+    def check(user: Principal = Depends(caller)) -> Principal:
+        require(user, perm)
+        return user
+    return check
+
+
+def acl_of(entity_config) -> list:
+    acl = entity_config.get("permissions") if entity_config is not None else None
+    return list(acl) if isinstance(acl, list | tuple) else []
+
+
+def check(user: Principal, perm: str, entity=None) -> None:
+    """`perm` on a pipe or system, honouring its `permissions` ACL."""
+    require(user, perm, acl_of(getattr(entity, "original", None)))
+
+
+def flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    v = value.strip().lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    raise NodeError(400, "bad-parameter", f"expected true or false, got {value!r}")
+
+
+def json_response(value, status=200, headers=None) -> Response:
+    return Response(json.dumps(value, default=str), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def entity_json(value, status=200) -> Response:
+    return Response(transit.dumps(value), status_code=status, media_type="application/json")
+
+
+def stream_array(entities, close=None, headers=None, ndjson=False) -> StreamingResponse:
+    """Entities as one JSON array (or NDJSON lines), written in chunks as they are read."""
+    def gen():
+        try:
+            first = True
+            buf = [] if ndjson else ["["]
+            for e in entities:
+                s = transit.dumps(e)
+                if ndjson:
+                    buf.append(s + "\n")
+                else:
+                    buf.append(s if first else "," + s)
+                first = False
+                if len(buf) >= 256:
+                    yield "".join(buf).encode()
+                    buf = []
+            if not ndjson:
+                buf.append("]")
+            if buf:
+                yield "".join(buf).encode()
+        finally:
+            if close is not None:
+                close()
+    return StreamingResponse(gen(), media_type="application/x-ndjson" if ndjson else
+                             "application/json", headers=headers)
+
+
+def wants_ndjson(request: Request) -> bool:
+    return "application/x-ndjson" in (request.headers.get("accept") or "")
+
+
+ARRAY_OF_ENTITIES = {"application/json": {"schema": {"type": "array",
+                                                     "items": {"type": "object"}}}}
+ENTITY_OR_ARRAY = {"application/json": {"schema": {"oneOf": [
+    {"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}

@@ -1,0 +1,70 @@
+"""The DTL test endpoint: rules and sample entities in, results (or positioned compile errors)
+out, as `dtl transform` would give them."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from runtime.service.common import AUTH, entity_json, errors, json_response, need, node
+from runtime.service.node import NodeError
+
+router = APIRouter(prefix="/api", tags=["dtl"])
+BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["transform"],
+    "properties": {"transform": {"type": "object"},
+                   "entities": {"type": "array", "items": {"type": "object"}},
+                   "datasets": {"type": "object",
+                                "additionalProperties": {"type": "array",
+                                                         "items": {"type": "object"}}}}}}}}
+
+
+@router.post("/dtl/test", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": BODY})
+async def dtl_test(request: Request, _=Depends(need("read_data"))):
+    """`{transform, entities, datasets?}` → `{results, errors}`. `transform` is a rules object
+    or a `dtl` transform; hops read `datasets` when given, else the node's datasets. Each
+    entity's outcome is a list of outputs or an error with its `_id`."""
+    raw = (await request.body()).decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("transform"), dict):
+        raise NodeError(400, "bad-body", "expected {transform: {...}, entities: [...]}")
+    ents = body.get("entities") or []
+    dsets = body.get("datasets")
+    if not isinstance(ents, list) or not all(isinstance(e, dict) for e in ents) or \
+            (dsets is not None and not isinstance(dsets, dict)):
+        raise NodeError(400, "bad-body", "entities must be a list of objects, datasets an object")
+    return await run_in_threadpool(_run, node(request), raw, body, ents, dsets)
+
+
+def _run(n, raw, body, ents, dsets):
+    import dtl
+    from dtl import transit
+    rules = body["transform"]
+    if rules.get("type") == "dtl" and isinstance(rules.get("rules"), dict):
+        rules = rules["rules"]
+    kw = {}
+    if dsets is not None:
+        kw["datasets"] = {k: [transit.decode(e) for e in v if isinstance(e, dict)]
+                          for k, v in dsets.items() if isinstance(v, list)}
+    else:
+        kw["provider"] = n.hub.provider
+    try:
+        # compiled from text, so errors carry line and column in the rules as shown back
+        t = dtl.compile(json.dumps(rules, indent=2), file="transform", **kw)
+    except dtl.DTLSyntaxError as e:  # compile errors too: every one, positioned
+        return json_response({"results": [], "errors": [
+            {**d.to_json(), "msg": str(d.span) + ": " + d.message} for d in e.diagnostics]},
+            status=400)
+    results, errs = [], []
+    for e in ents:
+        try:
+            results.append(t.apply(transit.decode(e)))
+        except dtl.DTLError as ex:
+            results.append(None)
+            errs.append({"_id": e.get("_id"), "message": str(ex)})
+    return entity_json({"results": results, "errors": errs})

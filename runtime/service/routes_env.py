@@ -1,0 +1,146 @@
+"""Environment variables and secrets (global and per system). Secret values are write-only:
+every answer lists names. A change re-loads the configuration, so `$ENV(...)`/`$SECRET(...)`
+take the new values."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from runtime.service.common import AUTH, check, errors, json_response, need, node
+from runtime.service.node import NodeError
+
+router = APIRouter(prefix="/api", tags=["env"])
+OBJECT_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+NAMES = {200: {"content": {"application/json": {"schema": {"type": "array",
+                                                            "items": {"type": "string"}}}}}}
+
+
+async def _object(request, strings=False) -> dict:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise NodeError(400, "bad-body", "expected a JSON object")
+    if strings and not all(isinstance(v, str) for v in body.values()):
+        raise NodeError(400, "bad-body", "secret values must be strings")
+    if strings and any("/" in k or not k for k in body):
+        raise NodeError(400, "bad-body", "secret names must be non-empty and without '/'")
+    return body
+
+
+# -- environment ----------------------------------------------------------------------------
+@router.get("/env", responses=AUTH)
+def get_env(request: Request, _=Depends(need("manage_node"))):
+    return json_response(node(request).env.get())
+
+
+async def _set_env(request, replace):
+    n = node(request)
+    body = await _object(request)
+    await run_in_threadpool(lambda: (n.env.put(body) if replace else n.env.merge(body),
+                                     n.reload()))
+    return json_response(n.env.get())
+
+
+@router.put("/env", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": OBJECT_BODY})
+async def put_env(request: Request, _=Depends(need("manage_node"))):
+    """Replace every variable (ours: as the Sesam client expects on upload)."""
+    return await _set_env(request, True)
+
+
+@router.post("/env", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": OBJECT_BODY})
+async def post_env(request: Request, _=Depends(need("manage_node"))):
+    return await _set_env(request, False)
+
+
+@router.patch("/env", responses={**AUTH, **errors(400)},
+              openapi_extra={"requestBody": OBJECT_BODY})
+async def patch_env(request: Request, _=Depends(need("manage_node"))):
+    return await _set_env(request, False)
+
+
+@router.delete("/env/{env_var}", responses={**AUTH, **errors(404)})
+def delete_env(request: Request, env_var: str, _=Depends(need("manage_node"))):
+    n = node(request)
+    if not n.env.delete(env_var):
+        raise NodeError(404, "not-found", f"no environment variable {env_var!r}")
+    n.reload()
+    return json_response(n.env.get())
+
+
+# -- secrets ------------------------------------------------------------------------------------
+@router.get("/secrets", responses={**AUTH, **NAMES})
+def get_secrets(request: Request, _=Depends(need("manage_node"))):
+    return json_response(node(request).secrets.names())
+
+
+async def _set_secrets(request, replace, system=None):
+    n = node(request)
+    body = await _object(request, strings=True)
+    names = await run_in_threadpool(lambda: n.secrets.put(body, system, replace))
+    await run_in_threadpool(n.reload)
+    return json_response(names)
+
+
+@router.put("/secrets", responses={**AUTH, **errors(400), **NAMES},
+            openapi_extra={"requestBody": OBJECT_BODY})
+async def put_secrets(request: Request, _=Depends(need("manage_node"))):
+    return await _set_secrets(request, True)
+
+
+@router.post("/secrets", responses={**AUTH, **errors(400), **NAMES},
+             openapi_extra={"requestBody": OBJECT_BODY})
+async def post_secrets(request: Request, _=Depends(need("manage_node"))):
+    return await _set_secrets(request, False)
+
+
+@router.delete("/secrets/{secret_key}", responses={**AUTH, **errors(404), **NAMES})
+def delete_secret(request: Request, secret_key: str, _=Depends(need("manage_node"))):
+    n = node(request)
+    if not n.secrets.delete(secret_key):
+        raise NodeError(404, "not-found", f"no secret {secret_key!r}")
+    n.reload()
+    return json_response(n.secrets.names())
+
+
+@router.get("/systems/{system_id}/secrets", responses={**AUTH, **errors(404), **NAMES})
+def get_system_secrets(request: Request, system_id: str, user=Depends(need("read_config"))):
+    n = node(request)
+    check(user, "write_config", n.system(system_id))
+    return json_response(n.secrets.names(system_id))
+
+
+async def _system_secrets(request, system_id, user, replace):
+    n = node(request)
+    check(user, "write_config", n.system(system_id))
+    return await _set_secrets(request, replace, system_id)
+
+
+@router.put("/systems/{system_id}/secrets", responses={**AUTH, **errors(400, 404), **NAMES},
+            openapi_extra={"requestBody": OBJECT_BODY})
+async def put_system_secrets(request: Request, system_id: str,
+                             user=Depends(need("write_config"))):
+    return await _system_secrets(request, system_id, user, True)
+
+
+@router.post("/systems/{system_id}/secrets", responses={**AUTH, **errors(400, 404), **NAMES},
+             openapi_extra={"requestBody": OBJECT_BODY})
+async def post_system_secrets(request: Request, system_id: str,
+                              user=Depends(need("write_config"))):
+    return await _system_secrets(request, system_id, user, False)
+
+
+@router.delete("/systems/{system_id}/secrets/{secret_key}",
+               responses={**AUTH, **errors(404), **NAMES})
+def delete_system_secret(request: Request, system_id: str, secret_key: str,
+                         user=Depends(need("write_config"))):
+    n = node(request)
+    check(user, "write_config", n.system(system_id))
+    if not n.secrets.delete(secret_key, system_id):
+        raise NodeError(404, "not-found", f"no secret {secret_key!r} on {system_id!r}")
+    n.reload()
+    return json_response(n.secrets.names(system_id))

@@ -1,0 +1,129 @@
+"""Pipes and pumps: list, status, entities at each stage, pump operations, execution log, and
+the Sesam client's run-all-pipes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.concurrency import run_in_threadpool
+
+from runtime.service.common import (AUTH, check, errors, flag, json_response, need, node,
+                                    stream_array, wants_ndjson)
+from runtime.service.node import NodeError
+from runtime.service.views import pipe_view, pump_view
+
+router = APIRouter(prefix="/api", tags=["pipes"])
+STAGES = ("source", "before-transforms", "after-transforms", "sink")
+
+
+@router.post("/pipes/run-all-pipes", responses={**AUTH, **errors(400)})
+def run_all_pipes(request: Request, extra_zero_runs: int = 1, max_runs: int = 100,
+                  max_run_time: float | None = None, delete_input_datasets: str | None = None,
+                  check_input_pipes: str | None = None,
+                  reset_pipes_and_delete_sink_datasets: str | None = None,
+                  output_run_statistics: str | None = None,
+                  _=Depends(need("run_pump_operation"))):
+    """Run every pipe until stable (synchronous)."""
+    if extra_zero_runs < 0 or max_runs < 1:
+        raise NodeError(400, "bad-parameter", "extra_zero_runs >= 0 and max_runs >= 1")
+    out = node(request).run_all(
+        extra_zero_runs=max(extra_zero_runs, 1), max_runs=max_runs, max_run_time=max_run_time,
+        delete_input_datasets=flag(delete_input_datasets, True),
+        reset=flag(reset_pipes_and_delete_sink_datasets, True),
+        check_input_pipes=flag(check_input_pipes, False))
+    if not flag(output_run_statistics, False):
+        out.pop("statistics")
+    return json_response(out)
+
+
+@router.get("/pipes/get-pipe-runner-status", responses=AUTH)
+def runner_status(request: Request, token: str | None = None, _=Depends(need("read_config"))):
+    """run-all-pipes runs synchronously here, so no run is ever left in progress."""
+    return {"status": "not-running"}
+
+
+@router.get("/pipes", responses=AUTH)
+def list_pipes(request: Request, verbose: str | None = None, user=Depends(need("read_config"))):
+    from runtime.service.routes_config import _may
+    n = node(request)
+    v = flag(verbose, True)
+    return json_response([pipe_view(n, p, v) for p in n.config.pipes.values()
+                          if _may(user, "read_config", p)])
+
+
+@router.get("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
+def get_pipe(request: Request, pipe_id: str, user=Depends(need("read_config"))):
+    n = node(request)
+    p = n.pipe(pipe_id)
+    check(user, "read_config", p)
+    return json_response(pipe_view(n, p))
+
+
+@router.get("/pipes/{pipe_id}/entities", responses={**AUTH, **errors(400, 404)})
+def pipe_entities(request: Request, pipe_id: str, stage: str | None = None,
+                  since: int | None = None, limit: int | None = None,
+                  user=Depends(need("read_data"))):
+    """The pipe's entities at a stage, computed from its source now (the sink is not
+    written); `sink` (default) and `after-transforms` are the transform output."""
+    from runtime.testing.outputs import HubOutputs
+    n = node(request)
+    p = n.pipe(pipe_id)
+    check(user, "read_data", p)
+    if stage is not None and stage not in STAGES:
+        raise NodeError(400, "bad-parameter", f"stage must be one of {', '.join(STAGES)}")
+    if limit is not None and limit < 0:
+        raise NodeError(400, "bad-parameter", "limit must be >= 0")
+    with n.lock:  # the dataset-sink view recovers datasets, which needs the writer lock
+        rows = HubOutputs(n.hub).entities(p.id, stage)
+    if since is not None:
+        rows = [e for e in rows if isinstance(e.get("_updated"), int) and e["_updated"] > since]
+    if limit is not None:
+        rows = rows[:limit]
+    return json_response(rows)
+
+
+@router.get("/pipes/{pipe_id}/log", responses={**AUTH, **errors(400, 404)})
+def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: int | None = None,
+             history: str | None = None, reverse: str | None = None,
+             deleted: str | None = None, user=Depends(need("read_data"))):
+    """The execution log (`system:pump_execution:<pipe>`): run events and entity errors."""
+    n = node(request)
+    check(user, "read_data", n.pipe(pipe_id))
+    if limit is not None and limit < 0:
+        raise NodeError(400, "bad-parameter", "limit must be >= 0")
+    hist, rev, dele = flag(history, True), flag(reverse, False), flag(deleted, True)
+    ds = n.execution_log(pipe_id)
+    if ds is None:
+        return json_response([])
+    if not rev:
+        return stream_array(ds.entities(since=since, history=hist, deleted=dele, limit=limit),
+                            close=ds.close, ndjson=wants_ndjson(request))
+    try:
+        rows = list(ds.entities(since=since, history=hist, deleted=dele))
+    finally:
+        ds.close()
+    rows.reverse()
+    return stream_array(rows[:limit] if limit is not None else rows)
+
+
+@router.get("/pipes/{pipe_id}/pump", responses={**AUTH, **errors(404)})
+def get_pump(request: Request, pipe_id: str, user=Depends(need("read_config"))):
+    n = node(request)
+    p = n.pipe(pipe_id)
+    check(user, "read_config", p)
+    return json_response(pump_view(n, p))
+
+
+@router.post("/pipes/{pipe_id}/pump", responses={**AUTH, **errors(400, 404, 409)})
+async def pump_operation(request: Request, pipe_id: str, operation: str = Form(...),
+                         last_seen: str | None = Form(None, alias="last-seen"),
+                         comment: str | None = Form(None),
+                         user=Depends(need("run_pump_operation"))):
+    """`start`, `start-rescan` (background run; 409 while one runs), `stop`, `run-to-stable`
+    (ours: runs now until nothing changes), `reset`, `update-last-seen` (+`last-seen`),
+    `set-last-seen-to-end`, `reset-tracking`, `set-tracking-to-start`."""
+    n = node(request)
+    p = n.pipe(pipe_id)
+    check(user, "run_pump_operation", p)
+    await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen)
+    return json_response(pump_view(n, p))
+
