@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from storage import Store, StoreProvider
 from storage.errors import NoSuchDataset
 
-PUMPED_SINKS = ("dataset", "null")
+PUMPED_SINKS = ("dataset", "null", "sql", "json", "csv")
 DATASET_SOURCES = ("dataset", "merge", "merge_datasets", "union_datasets")
 
 
@@ -87,6 +87,8 @@ class Hub:
         self._chains: dict = {}
         self._trackers: dict = {}
         self._pumps: dict = {}
+        from runtime.systems import Systems
+        self.systems = Systems(config)      # connection pools, shared by the hub's pipes
 
     # -- running ------------------------------------------------------------------------------
     def pump(self, pipe_id):
@@ -205,6 +207,7 @@ class Hub:
         return self.pump(pipe_id).log.events(kind)
 
     def close(self):
+        self.systems.close()
         self.provider.close()
 
     def __enter__(self):
@@ -232,7 +235,8 @@ class Hub:
             return DatasetSink(self.store, pipe.sink.config, pipe.id)
         if t == "null":
             return NullSink()
-        raise ValueError(f"pipe {pipe.id!r}: sink type {t!r} cannot be written offline")
+        from runtime.sinks import make_connector_sink
+        return make_connector_sink(self, pipe)
 
     def _sink_meta(self, pipe):
         name = pipe.writes[0] if pipe.writes else pipe.id

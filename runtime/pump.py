@@ -135,7 +135,19 @@ class Pump:
                                              f"(max_consecutive_write_errors {max_consec})") from ex
                 return outs
 
+            def on_event(kind, message, **fields):   # connector retries, in the log
+                self.log.event(kind, str(uuid.uuid4()), message=message, run=run_id,
+                               **fields)
+            for part in (source, sink):
+                if hasattr(part, "on_event"):
+                    part.on_event = on_event
+
             for batch in source.read(since):
+                for bad, msg in batch.errors:      # bad rows/lines: logged, the rest go on
+                    res.errors += 1
+                    res.error_events.append(self.log.event(
+                        "read-error", str(uuid.uuid4()), entity=_plain(bad),
+                        original_error_message=msg, run=run_id))
                 outs = process(batch.entities)
                 res.read += len(batch.entities)
                 if batch.since is not None:
@@ -190,6 +202,9 @@ class Pump:
 
     def _write(self, sink, outs, state, res, run_id):
         stored, problems = sink.write(outs, dict(state))
+        if getattr(sink, "checkpoint", False):
+            # connector sinks commit per batch: keep the marker in step with what they hold
+            self.save_state(state, sink)
         for pos, eid, msg in problems:
             res.errors += 1
             ent = outs[pos] if pos is not None and pos < len(outs) else {"_id": eid}
@@ -213,3 +228,11 @@ class Pump:
             return stored
         finally:
             sink.close()
+
+
+def _plain(e):
+    from dtl import transit
+    try:
+        return transit.loads(transit.dumps(e))
+    except Exception:  # noqa: BLE001 - a log entry must not fail the run
+        return {"repr": repr(e)[:1000]}

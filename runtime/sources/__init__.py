@@ -1,5 +1,5 @@
-"""Sources: dataset, embedded, merge (v2), merge_datasets, union_datasets, and the
-http_endpoint inbox (Hub.post). A conditional source is resolved by the configuration layer."""
+"""Sources: dataset, embedded, merge (v2), merge_datasets, union_datasets, the
+http_endpoint inbox (Hub.post), and the connectors sql, json and csv. A conditional source is resolved by the configuration layer."""
 
 from __future__ import annotations
 
@@ -30,4 +30,9 @@ def make_source(hub, pipe):
         s = Source(pipe, bs)
         s.read = lambda since: iter(())   # entities arrive through Hub.post
         return s
+    if t in ("sql", "json", "csv"):
+        from importlib import import_module
+        mod = import_module(f"runtime.sources.{t}")
+        cls = {"sql": "SqlSource", "json": "JsonSource", "csv": "CsvSource"}[t]
+        return getattr(mod, cls)(pipe, src, bs, hub)
     raise ValueError(f"pipe {pipe.id!r}: source type {t!r} is not supported offline yet")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 class Batch:
     entities: list
     since: object = None           # continuation value after this batch (None: not continuable)
+    errors: list = field(default_factory=list)   # [(entity or stub, message)]: bad rows/lines
 
 
 @dataclass

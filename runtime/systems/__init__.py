@@ -1,0 +1,58 @@
+"""Systems: connection holders shared by the sources and sinks of a hub (spec §15).
+
+`system:url` (HTTP client, or `file://` for offline files) and the SQL systems
+(`postgresql`, `mysql`, `sqlite`). A hub keeps one instance per system id, so pipes share
+its connection pool; `Hub.close()` closes them."""
+
+from __future__ import annotations
+
+import os
+
+SQL_KINDS = ("postgresql", "mysql", "sqlite")
+
+
+def base_dir(system) -> str:
+    """Where relative paths (`file:` urls, sqlite files) resolve: the configuration folder,
+    i.e. the parent of `systems/` in the repository layout, else the file's folder."""
+    f = system.span.file if system.span is not None else None
+    if not f:
+        return os.getcwd()
+    d = os.path.dirname(os.path.abspath(f))
+    parts = d.split(os.sep)
+    if "systems" in parts:
+        i = len(parts) - 1 - parts[::-1].index("systems")
+        return os.sep.join(parts[:i]) or os.sep
+    return d
+
+
+def make_system(system):
+    if system.type == "url":
+        from runtime.systems.url import UrlSystem
+        return UrlSystem(system.id, system.config, base_dir(system))
+    if system.type in SQL_KINDS:
+        from runtime.systems.sql import SqlSystem
+        return SqlSystem(system.id, system.type, system.config, base_dir(system))
+    raise ValueError(f"system {system.id!r}: system:{system.type} is not supported offline")
+
+
+class Systems:
+    """The hub's systems, built on first use."""
+
+    def __init__(self, config):
+        self.config = config
+        self._live = {}
+
+    def get(self, system_id):
+        s = self._live.get(system_id)
+        if s is None:
+            try:
+                sysdef = self.config.systems[system_id]
+            except KeyError:
+                raise ValueError(f"no system named {system_id!r}") from None
+            s = self._live[system_id] = make_system(sysdef)
+        return s
+
+    def close(self):
+        for s in self._live.values():
+            s.close()
+        self._live.clear()
