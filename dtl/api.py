@@ -78,10 +78,13 @@ class Transform:
     mark_filtered: bool = False
     backend: str = "auto"
     _direct: object = None  # the single stage's generated rule when it needs no Env
+    vector: list = field(default_factory=list)  # per program: VectorStage (backend="vector")
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
         followed by the entities emitted by `create`, in order."""
+        if self.vector:
+            return self.apply_batch([entity], bindings=bindings)
         direct = self._direct
         if direct is not None and type(entity) is dict and bindings is None:
             target: dict = {}
@@ -153,10 +156,74 @@ class Transform:
         out.extend(env.out)
         return out
 
-    def apply_many(self, entities):
+    def apply_many(self, entities, batch_size: int = 4096):
         """Stream: yields every output entity of every input entity."""
+        if self.backend != "vector":
+            for e in entities:
+                yield from self.apply(e)
+            return
+        chunk = []
         for e in entities:
-            yield from self.apply(e)
+            chunk.append(e)
+            if len(chunk) == batch_size:
+                yield from self.apply_batch(chunk)
+                chunk = []
+        if chunk:
+            yield from self.apply_batch(chunk)
+
+    def apply_batch(self, batch, *, output: str = "dicts", prefix: str = "", decode_body=None,
+                    bindings: dict | None = None):
+        """Run the transform over a batch: a list of entities, or an Arrow RecordBatch/Table
+        of JSON-level values (column `<prefix><name>` is property `name`; `decode_body(batch)`
+        gives the entities of a storage batch whose other properties are in a body column).
+
+        Returns the output entities in input order, as a list of dicts, or with
+        output="arrow" as a pyarrow.Table (values that have no one Arrow type become
+        transit-JSON text). Columnar rules run on the vector backend when it was compiled
+        with backend="vector"; other rules, and a batch where a kernel raises, run entity by
+        entity, so results and errors are always the closure backend's."""
+        from dtl.backends.vector import runner
+        import pyarrow as pa
+        rows = None
+        for i, (ctx, default, fast) in enumerate(self.stages):
+            stage = self.vector[i] if self.vector else None
+            if rows is None and not isinstance(batch, list):
+                if isinstance(batch, pa.Table):
+                    batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else \
+                        pa.RecordBatch.from_pylist([])
+                b = runner.batch_from_arrow(batch, ctx, prefix=prefix, decode_body=decode_body,
+                                            bindings=bindings)
+            else:
+                rows = batch if rows is None else rows
+                b = runner.batch_from_dicts(rows, ctx, bindings)
+            out = None
+            if output == "arrow" and len(self.stages) == 1 and not self.mark_filtered and \
+                    stage is not None and stage.run is not None:
+                try:
+                    stage.run(b, None)
+                    return runner.to_table(b)
+                except Exception:
+                    if runner.STRICT:
+                        raise
+                    b = runner.batch_from_arrow(batch, ctx, prefix=prefix, decode_body=decode_body,
+                                                bindings=bindings) if rows is None else \
+                        runner.batch_from_dicts(rows, ctx, bindings)
+            if stage is not None and stage.run is not None:
+                try:
+                    out = stage.rows(b, self.mark_filtered, bindings)
+                except Exception:
+                    if runner.STRICT:
+                        raise
+                    out = None  # rerun entity by entity: the closure path raises it properly
+            if out is None:
+                src = b.source_rows() if rows is None else rows
+                out = []
+                for e in src:
+                    out.extend(self._apply_one(ctx, default, fast, e, bindings))
+            rows = out
+        if output == "arrow":
+            return _to_arrow(rows)
+        return rows
 
 
 def compile(source, *, file: str | None = None, options: dict | None = None,
@@ -205,17 +272,36 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
         comp = Compiler(ctx)
         default = comp.program(p)
         fast = None
-        if backend == "auto":
+        if backend == "vector":
+            from dtl.backends.vector.runner import VectorStage
+            t.vector.append(VectorStage(p, comp))
+        if backend in ("auto", "vector"):
             for rule in p.rules:
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
             fast = ctx.fast_rules.get("default")
         t.stages.append((ctx, default, fast))
-    if len(t.stages) == 1 and t.stages[0][2] is not None and not t.stages[0][2].needs_env:
+    if not t.vector and len(t.stages) == 1 and t.stages[0][2] is not None and not t.stages[0][2].needs_env:
         t._direct = t.stages[0][2]
     return t
 
 
-BACKENDS = ("auto", "closure")
+BACKENDS = ("auto", "closure", "vector")
+
+
+def _to_arrow(rows: list):
+    """Output entities as a pyarrow.Table: one column per property (in first-seen order)."""
+    import pyarrow as pa
+    from dtl.backends.vector.columns import from_values
+    from dtl.transit import dumps
+    keys = {}
+    for r in rows:
+        for k in r:
+            keys[k] = None
+    cols = {}
+    for k in keys:
+        c = from_values([r.get(k) for r in rows])
+        cols[k] = c.arr if c.arr is not None else pa.array([dumps(v) for v in c.values()])
+    return pa.table(cols)
 _ERROR = object()
 
 

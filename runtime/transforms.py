@@ -62,6 +62,9 @@ def emit_children(entities):
     return out
 
 
+BACKEND = "auto"  # the DTL backend pipes compile with (`dtl run --backend`)
+
+
 def build_chain(pipe, provider, services, *, mark_filtered=True):
     """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure)."""
     eff = pipe.effective
@@ -71,7 +74,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
     for t in pipe.transforms:
         if t.type == "dtl":
             tr = t.compile(provider=provider, options=opts, mark_filtered=mark_filtered,
-                           services=services)
+                           services=services, backend=BACKEND)
             stages.append(("dtl", tr, bool(t.get("id_required", True))))
         elif t.type == "emit_children":
             stages.append(("children", None, True))

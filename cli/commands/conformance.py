@@ -16,7 +16,7 @@ import click
 @click.option("--show-failures", is_flag=True, help="List every failing case with its error.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format of the summary.")
-@click.option("--backend", type=click.Choice(["auto", "closure"]), default="auto",
+@click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
               show_default=True, help="auto: generated source with closure fallback.")
 def conformance(cases, report_path, only, show_failures, fmt, backend):
     """Run the DTL conformance CASES (JSONL, format of shared/conformance/README.md).

@@ -89,7 +89,9 @@ def compile_cmd(file, fmt, options):
 @click.argument("file")
 @_fmt
 @_opts
-def explain_cmd(file, fmt, options):
+@click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
+              show_default=True, help="Whose plan to show (vector: per expression, and why not).")
+def explain_cmd(file, fmt, options, backend):
     """Show the plan of a DTL document: rules, functions, datasets, properties read/written.
 
     Every function used is listed with its one-line summary from the function registry, and
@@ -99,9 +101,9 @@ def explain_cmd(file, fmt, options):
     text, name = _read(file)
     t = _compile_or_exit(text, name, fmt, options=_options(options))
     if fmt == "json":
-        click.echo(json.dumps(render_json(t.programs), indent=1))
+        click.echo(json.dumps(render_json(t.programs, backend), indent=1))
     else:
-        click.echo(render_text(t.programs, name))
+        click.echo(render_text(t.programs, name, backend))
 
 
 @click.command("eval")
@@ -141,7 +143,7 @@ def eval_cmd(expr, source, datasets, options):
 @click.option("--datasets", metavar="PATH", help="Datasets for hops: JSON file or NDJSON folder.")
 @_opts
 @click.option("--fail-fast", is_flag=True, help="Stop at the first entity that fails.")
-@click.option("--backend", type=click.Choice(["auto", "closure"]), default="auto",
+@click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
               show_default=True, help="auto: generated source with closure fallback.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
               help="Write failing entities (NDJSON with _id and error) here instead of stderr.")

@@ -39,12 +39,17 @@ def _data_dir(config_dir, data):
               help="Print the output entities of a pipe afterwards (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def run_cmd(config_dir, data, profile, pipes, watch, once, full, fresh, keep_going, show, fmt):
+@click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
+              show_default=True, help="The DTL backend pipes run on.")
+def run_cmd(config_dir, data, profile, pipes, watch, once, full, fresh, keep_going, show, fmt,
+            backend):
     """Run every pipe of a configuration in dependency order until nothing changes, showing
     progress and a summary of entities in/out/errors per pipe. Exit 0 ok, 1 config errors,
     3 a pipe failed, 4 I/O."""
     from runtime.config import ConfigError, load_config
     from runtime.hub import Hub
+    import runtime.transforms
+    runtime.transforms.BACKEND = backend
     try:
         cfg = load_config(config_dir, profile=profile)
     except ConfigError as e:

@@ -23,9 +23,26 @@ def _plans(program: Program, backend: str) -> dict:
     """Rule name -> how each transform runs, asked of the generated-source compiler itself."""
     if backend == "closure":
         return {r.name: ["closure"] * len(r.transforms) for r in program.rules}
+    if backend == "vector":
+        return _vector_plans(program)
     comp = Compiler(Context())
     comp.program(program)
     return {r.name: plan_rule(r, comp) for r in program.rules}
+
+
+def _vector_plans(program: Program) -> dict:
+    """The default rule per expression on the vector backend; other rules (reached by apply)
+    run per entity inside a closure."""
+    from dtl.backends.vector.analysis import explain_transform, transform_reason
+    out = {}
+    for r in program.rules:
+        if r.name != "default":
+            out[r.name] = ["closure per entity: not the default rule"] * len(r.transforms)
+            continue
+        why = next((x for x in (transform_reason(t, False) for t in r.transforms) if x), None)
+        out[r.name] = [explain_transform(t, False) if why is None else
+                       f"closure per entity: the rule has {why}" for t in r.transforms]
+    return out
 
 
 def analyse(program: Program, backend: str = "auto") -> dict:
@@ -96,10 +113,10 @@ def _names(node) -> list[str]:
     return ["<computed>"]
 
 
-def render_text(programs: list[Program], file: str | None = None) -> str:
+def render_text(programs: list[Program], file: str | None = None, backend: str = "auto") -> str:
     out = []
     for i, p in enumerate(programs, 1):
-        a = analyse(p)
+        a = analyse(p, backend)
         out.append(f"transform {i} of {len(programs)}" + (f" ({file})" if file else ""))
         for r in a["rules"]:
             out.append(f"  rule {r['name']} ({len(r['transforms'])} transforms)")
@@ -116,5 +133,5 @@ def render_text(programs: list[Program], file: str | None = None) -> str:
     return "\n".join(out)
 
 
-def render_json(programs: list[Program]) -> dict:
-    return {"transforms": [analyse(p) for p in programs]}
+def render_json(programs: list[Program], backend: str = "auto") -> dict:
+    return {"transforms": [analyse(p, backend) for p in programs]}

@@ -1,0 +1,1 @@
+"""The vector backend: compiled DTL over Arrow record batches (see compiler.py)."""

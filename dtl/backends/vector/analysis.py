@@ -1,0 +1,123 @@
+"""Which parts of a DTL program the vector backend runs as column kernels: pure functions of
+the IR, shared by the compiler and `dtl explain`.
+
+`expr_reason(node)` is None when an expression vectorizes (its kernels still check column
+types at run time and hand a column to the registry function per row when they do not match),
+else a short reason why the expression runs as closures per row. `transform_reason(call, ns)`
+is the same for a top-level transform: a transform that is not columnar makes the rule run per
+entity."""
+
+from __future__ import annotations
+
+from dtl.ir.nodes import Call, HopsSpec, Lambda, Literal, Path, walk
+
+# functions with a column kernel (see compiler.KERNELS)
+KERNELS = frozenset({"upper", "lower", "concat", "split", "first", "plus", "minus", "multiply",
+                     "+", "-", "*", "round", "eq", "neq", "gt", "gte", "lt", "lte", "is-null",
+                     "is-not-null", "count", "sum", "sorted-descending", "if", "if-null"})
+COLUMNAR_TRANSFORMS = frozenset({"add", "default", "copy", "remove", "comment", "filter",
+                                 "discard"})
+
+
+def pure(node) -> bool:
+    """No call in the subtree has effects (hops record dependencies, uuid/now differ per call)."""
+    return all(n.spec.pure for n in walk(node) if isinstance(n, Call))
+
+
+def hops_reason(call: Call) -> str | None:
+    from dtl.functions.hops import plan_hops
+    if len(call.args) != 1 or not isinstance(call.args[0], HopsSpec):
+        return "hops with several specs"
+    spec = call.args[0]
+    if len(spec.datasets) != 1 or spec.subsets or spec.returns is not None or spec.options:
+        return "hops beyond one plain eq join"
+    try:
+        steps, filters = plan_hops(spec)
+    except Exception:
+        return "hops plan error"
+    if filters or steps[0].path is None or expr_reason(steps[0].bound_side) is not None:
+        return "hops beyond one plain eq join"
+    return None
+
+
+def expr_reason(node) -> str | None:
+    if isinstance(node, Literal):
+        return None
+    if isinstance(node, Path):
+        if node.is_alias:
+            return "hop alias"
+        if node.head not in ("_S", "_T") or not node.elements:
+            return f"path {node.head}" + ("" if node.elements else " (whole entity)")
+        return None
+    if not isinstance(node, Call) or node.kind != "expression":
+        return "not an expression"
+    if node.name == "hops":
+        return hops_reason(node)
+    if any(isinstance(a, Lambda) for a in node.args):
+        return f"{node.name} takes a function expression"
+    if node.name in ("if", "if-null") and not pure(node):
+        return f"{node.name} with effects in a branch"
+    spec = node.spec
+    if node.name not in KERNELS and (spec.impl is None or spec.needs_env or spec.compiler):
+        return f"{node.name} is a special form"
+    return None
+
+
+def describe(node) -> str:
+    """How an expression runs: "vector", "vector (kernel)", or "closure: <reason>"."""
+    r = expr_reason(node)
+    if r is not None:
+        return f"closure: {r}"
+    if isinstance(node, Call):
+        return "vector (kernel)" if node.name in KERNELS or node.name == "hops" else \
+            "vector (per-row call)"
+    return "vector"
+
+
+def transform_reason(call: Call, namespaced: bool) -> str | None:
+    name, a = call.name, call.args
+    if name not in COLUMNAR_TRANSFORMS:
+        return f"transform {name}"
+    if namespaced and name in ("add", "default", "copy", "remove"):
+        return "namespaced identifiers"
+    if name in ("add", "default", "copy", "remove"):
+        if not a or not isinstance(a[0], Literal) or type(a[0].value) is not str:
+            return f"{name} with a computed property name"
+        if name in ("copy", "remove") and (len(a) != 1 or "*" in a[0].value
+                                           or "?" in a[0].value):
+            return f"{name} with wildcards"
+    if name == "default" and not pure(a[1]):
+        return "default with effects"
+    return None
+
+
+def explain_transform(call: Call, namespaced: bool) -> str:
+    """The `dtl explain` label of a top-level transform on the vector backend."""
+    r = transform_reason(call, namespaced)
+    if r is not None:
+        return f"closure per entity: {r}"
+    parts = []
+    for a in call.args:
+        for n in _exprs(a):
+            d = describe(n)
+            if d.startswith("closure"):
+                parts.append(f"{_name(n)} -> {d}")
+    return "vector" + (f"; {', '.join(dict.fromkeys(parts))}" if parts else "")
+
+
+def _exprs(node):
+    """The outermost non-vectorizable expressions under a vectorizable one."""
+    if expr_reason(node) is not None:
+        yield node
+        return
+    if isinstance(node, Call) and node.name != "hops":
+        for a in node.args:
+            yield from _exprs(a)
+
+
+def _name(n) -> str:
+    if isinstance(n, Call):
+        return n.name
+    if isinstance(n, Path):
+        return n.head
+    return "constant"

@@ -1,0 +1,96 @@
+"""Running one compiled program over a batch: input adapters (list of dicts, Arrow record
+batch, storage segment batch with `p:<name>` columns and a body decoder) and output rows."""
+
+from __future__ import annotations
+
+from dtl.backends.closure.compiler import Compiler
+from dtl.backends.vector.columns import from_arrow, from_dicts
+from dtl.backends.vector.compiler import Batch, VectorCompiler
+from dtl.transit import decode
+
+STRICT = False  # tests: let an exception inside a batch surface instead of rerunning per entity
+
+
+class VectorStage:
+    """The default rule of one program, columnar when all its transforms are (else None:
+    the caller runs it entity by entity)."""
+
+    def __init__(self, program, closures: Compiler):
+        self.ctx = closures.ctx
+        rule = program.rule("default")
+        self.run = VectorCompiler(closures).rule(rule.transforms if rule else ())
+
+    def rows(self, batch, mark_filtered: bool, bindings=None):
+        """Transform a prepared Batch; returns the output rows in input order."""
+        filtered = {} if mark_filtered else None
+        self.run(batch, filtered)
+        out = batch.target_rows()
+        if not filtered:
+            return out
+        for r in filtered.values():
+            r["_filtered"] = True
+        merged = dict(zip((int(i) for i in batch.index), out))
+        merged.update(filtered)
+        return [merged[i] for i in sorted(merged)]
+
+
+def batch_from_dicts(rows: list, ctx, bindings=None) -> Batch:
+    return Batch(len(rows), lambda name: from_dicts(rows, name), lambda: rows, ctx, bindings)
+
+
+def batch_from_arrow(rb, ctx, *, prefix: str = "", decode_body=None, bindings=None) -> Batch:
+    """An Arrow batch of JSON-level values: column `<prefix><name>` is property `name`.
+
+    With `decode_body` (a storage batch): properties without a typed column, and typed
+    columns with nulls (a null there may be an absent property), are read from the decoded
+    bodies, which also serve the rows that closures need."""
+    n = rb.num_rows
+    names = {c[len(prefix):]: c for c in rb.schema.names if c.startswith(prefix)}
+    cache = {}
+
+    def rows():
+        if "rows" not in cache:
+            if decode_body is not None:
+                cache["rows"] = decode_body(rb)
+            else:
+                cache["rows"] = [decode(r) for r in rb.select(list(names.values())).to_pylist()]
+                cache["rows"] = [{k[len(prefix):]: v for k, v in r.items()}
+                                 for r in cache["rows"]] if prefix else cache["rows"]
+        return cache["rows"]
+
+    def col(name):
+        c = names.get(name)
+        if c is not None:
+            arr = rb.column(c)
+            if decode_body is None or arr.null_count == 0:
+                return from_arrow(arr, n)
+        if decode_body is None:
+            return None
+        return from_dicts(rows(), name)
+    return Batch(n, col, rows, ctx, bindings)
+
+
+def to_table(batch: Batch):
+    """The target columns of a transformed batch as a pyarrow.Table, without building rows:
+    typed columns pass through; others become transit-JSON text."""
+    import pyarrow as pa
+    from dtl.backends.vector.columns import from_values
+    from dtl.transit import dumps
+    cols = {}
+    for k, _ in batch.slots:
+        if k in cols:
+            continue
+        c = batch.target(k)
+        if c.is_const:
+            c = from_values([c.const] * batch.n) if type(c.const) not in (list, dict) else \
+                from_values(c.values())
+        if c.arr is None or c.ints is not None:
+            c = from_values(c.values())
+        if c.arr is None:
+            from dtl.transit import encode
+            try:  # nested values of one shape become list/struct columns
+                c.arr = pa.array([encode(v) for v in c.values()])
+            except (pa.ArrowException, TypeError, OverflowError):
+                c.arr = pa.array([dumps(v) for v in c.values()])
+        cols[k] = c.arr
+    return pa.table(cols)
