@@ -80,7 +80,8 @@ class _Builder:
         return Config(MappingProxyType(pipes), MappingProxyType(systems), metadata, order,
                       tuple(self.problems.warnings), tuple(self.problems.errors),
                       MappingProxyType(dict(self.loaded.texts)),
-                      MappingProxyType(dict(self.loaded.env)), self.loaded.secrets)
+                      MappingProxyType(dict(self.loaded.env)), self.loaded.secrets,
+                      root=str(self.loaded.root))
 
     # -- entities -------------------------------------------------------------------------
     def _sort_entities(self):

@@ -166,6 +166,7 @@ class Config:
     texts: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     env: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     secrets: object = field(default=None, repr=False)  # loader.Secrets; for DTL $SECRET(...)
+    root: str | None = None        # the configuration folder (spans are relative to it)
 
     def secret(self, name: str, system_id: str | None = None):
         """A secret's value (a Secret or str), or None; never logged or printed by us."""

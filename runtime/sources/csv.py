@@ -36,15 +36,20 @@ class CsvSource(Source):
     def _dialect(self, sample):
         c = self.c
         d = _DIALECTS.get(c.get("dialect")) if c.get("dialect") else None
+        kw = {}
         if d is None and c.get("auto_dialect", True) and sample:
             try:
                 d = csv.Sniffer().sniff(sample, delimiters=",;\t|")
             except csv.Error:
-                d = None
-        kw = {}
-        if "delimiter" in c and (c.get("dialect") or not c.get("auto_dialect", True)
-                                 or c["delimiter"] != ","):
-            kw["delimiter"] = c["delimiter"]
+                # ragged rows confuse the sniffer: take the header line's commonest separator
+                first = sample.splitlines()[0] if sample else ""
+                best = max(",;\t|", key=first.count)
+                d, kw = csv.excel, ({"delimiter": best} if first.count(best) else {})
+        delim = c.get("delimiter")
+        # "," is also the catalog default, so only another value overrides a dialect
+        if delim is not None and (delim != "," or not (c.get("dialect")
+                                                       or c.get("auto_dialect", True))):
+            kw["delimiter"] = delim
         return d or csv.excel, kw
 
     def read(self, since):

@@ -11,27 +11,18 @@ import os
 SQL_KINDS = ("postgresql", "mysql", "sqlite")
 
 
-def base_dir(system) -> str:
-    """Where relative paths (`file:` urls, sqlite files) resolve: the configuration folder,
-    i.e. the parent of `systems/` in the repository layout, else the file's folder."""
-    f = system.span.file if system.span is not None else None
-    if not f:
-        return os.getcwd()
-    d = os.path.dirname(os.path.abspath(f))
-    parts = d.split(os.sep)
-    if "systems" in parts:
-        i = len(parts) - 1 - parts[::-1].index("systems")
-        return os.sep.join(parts[:i]) or os.sep
-    return d
+def base_dir(config) -> str:
+    """Where relative paths (`file:` urls, sqlite files) resolve: the configuration folder."""
+    return os.path.abspath(getattr(config, "root", None) or os.getcwd())
 
 
-def make_system(system):
+def make_system(system, root):
     if system.type == "url":
         from runtime.systems.url import UrlSystem
-        return UrlSystem(system.id, system.config, base_dir(system))
+        return UrlSystem(system.id, system.config, root)
     if system.type in SQL_KINDS:
         from runtime.systems.sql import SqlSystem
-        return SqlSystem(system.id, system.type, system.config, base_dir(system))
+        return SqlSystem(system.id, system.type, system.config, root)
     raise ValueError(f"system {system.id!r}: system:{system.type} is not supported offline")
 
 
@@ -49,7 +40,7 @@ class Systems:
                 sysdef = self.config.systems[system_id]
             except KeyError:
                 raise ValueError(f"no system named {system_id!r}") from None
-            s = self._live[system_id] = make_system(sysdef)
+            s = self._live[system_id] = make_system(sysdef, base_dir(self.config))
         return s
 
     def close(self):
