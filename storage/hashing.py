@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from hashlib import blake2b
 
 import orjson
+from xxhash import xxh3_128_digest
 
 from dtl import transit
 from dtl.values import NI, URI, UUID, DateTime
@@ -136,8 +136,9 @@ def check_finite(e: dict) -> None:
 
 
 def digest(b: bytes) -> bytes:
-    """128-bit BLAKE2b of canonical bytes."""
-    return blake2b(b, digest_size=16).digest()
+    """128-bit XXH3 of canonical bytes: change detection needs collision resistance against
+    accidents, not adversaries, and XXH3 costs a tenth of BLAKE2b per entity."""
+    return xxh3_128_digest(b)
 
 
 def entity_hash(e: dict) -> str:
@@ -168,7 +169,7 @@ def prepare(entities, defer_finite: bool = False):
         except (ValueError, TypeError) as ex:
             problems.append((pos, eid, str(ex)))
             continue
-        append((eid, b, blake2b(b, digest_size=16).digest(), s.get("_deleted") is True, s,
+        append((eid, b, xxh3_128_digest(b), s.get("_deleted") is True, s,
                 pos if defer_finite and b"null" in b else -1))
     return out, problems
 
