@@ -69,7 +69,7 @@ class ConfigStore:
         return None
 
     def history(self, entity_id) -> list:
-        if not self.store.exists(NAME):
+        if not entity_id or not self.store.exists(NAME):
             return []
         ds = self.store.open(NAME)
         try:

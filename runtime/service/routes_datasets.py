@@ -95,7 +95,8 @@ def dataset_entity(request: Request, dataset_id: str, entity_id: str, offset: in
     _guard(n, user, dataset_id)
     ds = n.open_dataset(dataset_id)
     try:
-        e = ds.get(entity_id) if offset is None else ds.version_at(offset)
+        e = None if not entity_id else ds.get(entity_id) if offset is None else \
+            ds.version_at(offset)
     finally:
         ds.close()
     if e is None or e.get("_id") != entity_id:

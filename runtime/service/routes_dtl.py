@@ -23,7 +23,8 @@ BODY = {"required": True, "content": {"application/json": {"schema": {
 
 @router.post("/dtl/test", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": BODY})
 async def dtl_test(request: Request, _=Depends(need("read_data"))):
-    """`{transform, entities, datasets?}` → `{results, errors}`. `transform` is a rules object
+    """`{transform, entities, datasets?}` → `{results, errors}`; compile errors answer 400
+    with every diagnostic positioned in `details.errors`. `transform` is a rules object
     or a `dtl` transform; hops read `datasets` when given, else the node's datasets. Each
     entity's outcome is a list of outputs or an error with its `_id`."""
     raw = (await request.body()).decode("utf-8", "replace")
@@ -57,9 +58,9 @@ def _run(n, raw, body, ents, dsets):
         # compiled from text, so errors carry line and column in the rules as shown back
         t = dtl.compile(json.dumps(rules, indent=2), file="transform", **kw)
     except dtl.DTLSyntaxError as e:  # compile errors too: every one, positioned
-        return json_response({"results": [], "errors": [
-            {**d.to_json(), "msg": str(d.span) + ": " + d.message} for d in e.diagnostics]},
-            status=400)
+        raise NodeError(400, "compile-error", f"{len(e.diagnostics)} DTL error(s)", {
+            "errors": [{**d.to_json(), "msg": str(d.span) + ": " + d.message}
+                       for d in e.diagnostics]}) from None
     results, errs = [], []
     for e in ents:
         try:

@@ -152,7 +152,7 @@ def test_dtl_test_endpoint(admin):
     assert r.status_code == 200 and r.json()["results"] == [[{"_id": "1", "o": [{"amt": 3}]}]]
     r = admin.post("/dtl/test", json={"transform": {"default": [["ad", "x", 1]]}, "entities": []})
     assert r.status_code == 400
-    e = r.json()["errors"][0]
+    e = r.json()["details"]["errors"][0]
     assert e["code"] == "unknown-function" and e["line"] and e["column"]
 
 
