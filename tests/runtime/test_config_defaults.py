@@ -91,7 +91,11 @@ def test_example_hub_validates_and_orders():
     order = list(cfg.order)
     assert order.index("global-person") > max(order.index(x) for x in
                                                ("crm-person", "erp-customer", "erp-order"))
-    assert order[-1] == "person-out"
+    for downstream in ("person-out", "person-warehouse"):
+        assert order.index(downstream) > order.index("global-person")
+    assert order.index("person-warehouse") > max(order.index(x) for x in
+                                                 ("newsletter", "billing-invoice"))
+    assert cfg.pipes["person-warehouse"].hops == ("newsletter", "billing-invoice")
     g = cfg.pipes["global-person"]
     assert g.reads == ("crm-person", "erp-customer") and g.hops == ("erp-order",)
     assert g.transforms[0].hops == (("erp-order", "o"),)
@@ -114,7 +118,7 @@ def test_compiled_dtl_runs():
 def test_cli_validate_and_show(tmp_path):
     runner = CliRunner()
     res = runner.invoke(main, ["config", "validate", str(HUB)])
-    assert res.exit_code == 0 and res.output.startswith("ok: 5 pipes")
+    assert res.exit_code == 0 and res.output.startswith("ok: 8 pipes, 4 systems")
     res = runner.invoke(main, ["config", "show", str(HUB), "--pipe", "person-out", "--effective"])
     assert res.exit_code == 0
     shown = json.loads(res.output)
