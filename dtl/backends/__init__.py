@@ -1,12 +1,17 @@
-"""Backends that run compiled DTL: `closure` (every function) and `pysource` (generated
-Python source for rules, delegating to closures where it has no code of its own)."""
+"""Backends that run compiled DTL: `closure` (every function), `pysource` (generated Python
+source for rules, delegating to closures where it has no code of its own) and `vector` (Arrow
+batches with pyarrow/numba kernels, per-row fallback to the registry's implementations)."""
 
 
 def backends_of(spec) -> list[str]:
     """The backends that run a function natively, e.g. ["closure", "pysource (inline)"]."""
     from dtl.backends.pysource.compiler import handles
+    from dtl.backends.vector.analysis import COLUMNAR_TRANSFORMS, KERNELS
     out = sorted(spec.backends)
     how = handles(spec)
     if how is not None and spec.implemented:
         out.append(f"pysource ({how})")
+    vector = COLUMNAR_TRANSFORMS if spec.kind == "transform" else KERNELS
+    if spec.name in vector:
+        out.append("vector (kernel)" if spec.kind == "expression" else "vector (columnar)")
     return out
