@@ -51,9 +51,21 @@ def open_env(path: str) -> lmdb.Environment:
             # process loses nothing (the page cache survives it)
             env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=256, subdir=True, sync=False,
                             metasync=False, readahead=False, max_readers=512)
-            ent = _envs[key] = [env, 0]
+            # the main databases are opened once per environment: open_db takes LMDB's write
+            # lock without releasing the GIL, so a reader opening while a writer thread holds a
+            # write transaction would deadlock the process
+            ent = _envs[key] = [env, 0, tuple(env.open_db(n) for n in (b"primary", b"sup",
+                                                                        b"meta"))]
         ent[1] += 1
         return ent[0]
+
+
+def _main_dbs(env: lmdb.Environment):
+    with _envs_lock:
+        for ent in _envs.values():
+            if ent[0] is env:
+                return ent[2]
+    raise RuntimeError("environment not opened through open_env")
 
 
 def close_env(env: lmdb.Environment) -> None:
@@ -146,9 +158,7 @@ class Index:
     def __init__(self, path: str):
         self.path = path
         self.env = open_env(path)
-        self.primary = self.env.open_db(b"primary")
-        self.sup = self.env.open_db(b"sup")
-        self.meta = self.env.open_db(b"meta")
+        self.primary, self.sup, self.meta = _main_dbs(self.env)
         self._ix: dict[bytes, object] = {}
 
     def close(self):
