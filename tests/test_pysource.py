@@ -82,3 +82,20 @@ def test_non_dict_sources_use_the_slow_path():
                      "r": [["add", "v", "_S."], ["add", "w", "_S.a"]]})
     assert t.apply({"xs": [1, {"a": 2}]}) == [{"xs": [{"v": 1, "w": None},
                                                      {"v": {"a": 2}, "w": 2}]}]
+
+
+from hypothesis import given as _given, strategies as _st  # noqa: E402
+
+_nums = _st.one_of(_st.none(), _st.booleans(), _st.integers(-10**20, 10**20),
+                   _st.floats(allow_nan=False), _st.text(max_size=3),
+                   _st.lists(_st.integers(-5, 5), max_size=2))
+
+
+@_given(_st.sampled_from(["+", "-", "*", "plus", "minus", "multiply", "eq", "gte", "lt"]),
+        _nums, _nums)
+def test_inline_templates_agree_with_the_functions(op, a, b):
+    rules = {"default": [["add", "r", [op, "_S.a", "_S.b"]]]}
+    src = {"a": a, "b": b}
+    fast = dtl.compile(rules).apply(dict(src))
+    slow = dtl.compile(rules, backend="closure").apply(dict(src))
+    assert fast == slow

@@ -302,7 +302,7 @@ def op_minus(value1, value2):
 
 
 @expression("*", "VALUE(value-expression{1}), MULTIPLIER(value-expression{1})", category="math",
-            inline='({a} * {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            inline='({a} * {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else (({r} if ({r} := {a} * {b}) - {r} == 0.0 else None) if (type({a}) is float) & (type({b}) is float) else {f}({a}, {b})))',
             summary="VALUE * MULTIPLIER (lists stand for their first element).")
 def op_multiply(value, multiplier):
     if type(value) is int and type(multiplier) is int:
@@ -336,19 +336,22 @@ def op_pow(value, exponent):
 # -- word forms ---------------------------------------------------------------------------
 
 @expression("plus", "INCREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", summary="VALUES (each) + INCREMENT.")
+            category="math", inline='({b} + {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            summary="VALUES (each) + INCREMENT.")
 def plus(increment, values):
     return _word(add, increment, values)
 
 
 @expression("minus", "DECREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", summary="VALUES (each) - DECREMENT.")
+            category="math", inline='({b} - {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            summary="VALUES (each) - DECREMENT.")
 def minus(decrement, values):
     return _word(sub, decrement, values)
 
 
 @expression("multiply", "MULTIPLIER(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", summary="VALUES (each) * MULTIPLIER.")
+            category="math", inline='({b} * {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else (({r} if ({r} := {b} * {a}) - {r} == 0.0 else None) if (type({a}) is float) & (type({b}) is float) else {f}({a}, {b})))',
+            summary="VALUES (each) * MULTIPLIER.")
 def multiply(multiplier, values):
     return _word(mul, multiplier, values)
 
