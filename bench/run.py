@@ -46,7 +46,7 @@ COMPETITORS = ("python", "dtl-closure", "dtl-auto")
 TRANSFORMS = ("t1", "t2", "t3")
 RESULTS = os.path.join(common.HERE, "results", "closure.jsonl")
 RESULTS_QUICK = os.path.join(common.HERE, "results", "closure-quick.jsonl")
-MD = os.path.join(common.HERE, "RESULTS.md")
+MD = os.path.join(common.HERE, "RESULTS-closure.md")
 MD_QUICK = os.path.join(common.HERE, "results", "RESULTS-quick.md")
 
 

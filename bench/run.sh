@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DTL closure-backend benchmark: data, verification, all jobs, bench/RESULTS.md.
+# DTL closure-backend benchmark: data, verification, all jobs, bench/RESULTS-closure.md.
 #   bash bench/run.sh            N=1,000,000 (~16 min on the 2-core VM)
 #   bash bench/run.sh --quick    N=10k/100k, writes bench/results/RESULTS-quick.md
 # Extra arguments go to `run.py run` (e.g. --n 100000 --reps 3).
