@@ -15,6 +15,24 @@ def each(values, fn):
     return fn(values)
 
 
+def convert_each(values, one, invalid=None):
+    """`one` on a value, or on each non-null element of a list, leaving out `invalid` results
+    (the conversion functions: numbers, json-parse, ...)."""
+    if type(values) is list:
+        out = []
+        for v in values:
+            if v is None:
+                continue
+            r = one(v)
+            if r is not invalid:
+                out.append(r)
+        return out
+    if values is None:
+        return None
+    r = one(values)
+    return None if r is invalid else r
+
+
 def flatten_once(values) -> list:
     """A list with nested lists spliced in one level deep; a non-list becomes [value]."""
     out = []

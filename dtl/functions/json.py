@@ -14,6 +14,7 @@ import re
 import orjson
 
 from dtl.errors import TransitError
+from dtl.functions._common import convert_each
 from dtl.functions.registry import expression
 from dtl.functions.strings import json_text
 from dtl.transit import decode as transit_decode
@@ -57,19 +58,7 @@ def _parse_values(parse, default, values):
             return _INVALID
         return default(v)
 
-    if type(values) is list:
-        out = []
-        for v in values:
-            if v is None:
-                continue
-            r = one(v)
-            if r is not _INVALID:
-                out.append(r)
-        return out
-    if values is None:
-        return None
-    r = one(values)
-    return None if r is _INVALID else r
+    return convert_each(values, one, _INVALID)
 
 
 def _dump_values(values, transit: bool):

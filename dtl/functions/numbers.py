@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 
 from dtl.functions.math import to_decimal
+from dtl.functions._common import convert_each
 from dtl.functions.registry import expression
 
 # Number text accepted by the parsers: optional sign, digits with an optional fraction, an
@@ -30,18 +31,7 @@ def _convert(convert, values, default):
         if r is None and default is not None:
             return default(v)
         return r
-    if type(values) is list:
-        out = []
-        for v in values:
-            if v is None:
-                continue
-            r = one(v)
-            if r is not None:
-                out.append(r)
-        return out
-    if values is None:
-        return None
-    return one(values)
+    return convert_each(values, one)
 
 
 def parse_hex(text: str) -> int | None:
