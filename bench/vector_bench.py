@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Vector backend vs closure backend, hand-written Python, jq, Polars and DuckDB on T1/T2/T3.
 
-  vector_bench.py run --n N [--reps 3]     one fresh worker process per (tool, transform)
+  vector_bench.py run --n N [--reps 3] [--t t3] [--tools dtl-vector,duckdb]
+                                           one fresh worker process per (tool, transform);
+                                           a subset run writes vector-n<N>-<ts>-<tools>.jsonl
   vector_bench.py worker TOOL T N REPS
 
 Transform-only timings (median of REPS after one warm-up) on input already in the tool's
@@ -78,10 +80,10 @@ def worker(tool, t, n, reps):
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run(n, reps, out_path):
+def run(n, reps, out_path, ts=("t1", "t2", "t3"), tools=TOOLS):
     recs = []
-    for t in ("t1", "t2", "t3"):
-        for tool in TOOLS:
+    for t in ts:
+        for tool in tools:
             p = subprocess.run([sys.executable, __file__, "worker", tool, t, str(n), str(reps)],
                                capture_output=True, text=True)
             if p.returncode:
@@ -103,7 +105,12 @@ def main():
         return
     n = int(a[a.index("--n") + 1]) if "--n" in a else 1_000_000
     reps = int(a[a.index("--reps") + 1]) if "--reps" in a else 3
-    run(n, reps, os.path.join(common.HERE, "results", f"vector-n{n}.jsonl"))
+    ts = tuple(a[a.index("--t") + 1].split(",")) if "--t" in a else ("t1", "t2", "t3")
+    tools = tuple(a[a.index("--tools") + 1].split(",")) if "--tools" in a else TOOLS
+    name = f"vector-n{n}.jsonl"
+    if ts != ("t1", "t2", "t3") or tools != TOOLS:  # a subset keeps the full run's file
+        name = f"vector-n{n}-{'-'.join(ts)}-{'-'.join(tools)}.jsonl"
+    run(n, reps, os.path.join(common.HERE, "results", name), ts, tools)
 
 
 if __name__ == "__main__":

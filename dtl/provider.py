@@ -58,6 +58,7 @@ class InMemoryProvider:
         self._data: dict[str, list[dict]] = {}
         self._by_id: dict[str, dict] = {}
         self._indexes: dict[tuple, dict] = {}
+        self._derived: dict[str, dict] = {}
         for name, ents in (datasets or {}).items():
             self.put(name, ents)
 
@@ -71,6 +72,12 @@ class InMemoryProvider:
         self._data[dataset] = live
         self._by_id[dataset] = {value_key(e.get("_id")): e for e in live}
         self._indexes = {k: v for k, v in self._indexes.items() if k[0] != dataset}
+        self._derived.pop(dataset, None)
+
+    def derived(self, dataset) -> dict:
+        """A cache for views that backends derive from a dataset's content (the vector
+        backend keeps a columnar copy here); emptied whenever the dataset is replaced."""
+        return self._derived.setdefault(dataset, {})
 
     def has_dataset(self, dataset):
         return dataset in self._data

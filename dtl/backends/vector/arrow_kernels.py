@@ -111,6 +111,7 @@ _FLOAT = {"add": pc.add, "sub": pc.subtract, "mul": pc.multiply}
 def arith(n, op, a, b):
     """a op b for two numeric scalar columns/constants with DTL results: ints stay exact
     (overflow -> per row), floats that leave the finite range become null."""
+    a, b = _as_float(a, b), _as_float(b, a)
     xa, xb = _typed(a), _typed(b)
     if xa is None or xb is None or (a.is_const and b.is_const):
         return None
@@ -132,6 +133,17 @@ def arith(n, op, a, b):
     if pc.all(pc.is_finite(r)).as_py() is not False:
         return _col(n, r)
     return _col(n, pc.if_else(pc.is_finite(r), r, pa.scalar(None, FLOAT)))
+
+
+def _as_float(c: Col, other: Col) -> Col:
+    """A sum column whose int rows (the int 0 of an empty sum) may read as 0.0 when the other
+    operand is a float: Python turns the int into a float first, so the result is the same."""
+    if c.ints is None or c.arr is None or c.arr.type != FLOAT:
+        return c
+    x = _typed(other)
+    if x is None or x[0] != FLOAT or (other.is_const and type(other.const) is not float):
+        return c
+    return Col(c.n, arr=c.arr)
 
 
 def word(op):

@@ -18,7 +18,7 @@ MISSING = object()
 
 
 class Col:
-    __slots__ = ("n", "arr", "py", "const", "is_const", "missing", "ints")
+    __slots__ = ("n", "arr", "py", "const", "is_const", "missing", "ints", "join")
 
     def __init__(self, n, *, arr=None, py=None, const=None, is_const=False, missing=None):
         self.n = n
@@ -28,6 +28,7 @@ class Col:
         self.is_const = is_const
         self.missing = missing  # list[bool] or None
         self.ints = None  # float64 arr whose rows marked here are really ints (sum of nothing)
+        self.join = None  # joins.Joined: a hops result as positions into a dataset view
 
     @classmethod
     def constant(cls, n, v):
@@ -40,6 +41,9 @@ class Col:
     def values(self) -> list:
         """The column as DTL values, one per row (missing rows read as null)."""
         if self.py is not None:
+            return self.py
+        if self.join is not None:
+            self.py = self.join.rows()
             return self.py
         if self.is_const:
             v = self.const

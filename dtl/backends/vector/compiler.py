@@ -16,6 +16,7 @@ from dtl.backends.closure.compiler import Compiler, reorder
 from dtl.backends.closure.env import Env
 from dtl.backends.vector import analysis
 from dtl.backends.vector import arrow_kernels as K
+from dtl.backends.vector import joins
 from dtl.backends.vector import numba_kernels as NB
 from dtl.backends.vector.columns import Col, MISSING, from_values
 from dtl.functions.hops import _flat, plan_hops
@@ -233,7 +234,9 @@ class VectorCompiler:
                     rest = els[i + 1:]
                     return from_values([walk_path(v, rest) for v in vals])
             if c.missing is not None:
+                j = c.join
                 c = Col(c.n, arr=c.arr, py=c.py, const=c.const, is_const=c.is_const)
+                c.join = j
             return c
         return ev
 
@@ -280,7 +283,14 @@ class VectorCompiler:
             prov = b.ctx.provider
             if not prov.has_dataset(dataset):
                 raise LookupError(dataset)  # the closure rerun reports it properly
-            keys = [_flat(v) for v in keys_of(b).values()]
+            kc = keys_of(b)
+            v = joins.view(prov, dataset)
+            got = joins.join(v, path, kc, b.n) if v is not None else None
+            if got is not None:
+                col = Col(b.n)
+                col.join = joins.Joined(v, *got)
+                return col
+            keys = [_flat(v) for v in kc.values()]
             each = getattr(prov, "lookup_each", None)
             singles = [k[0] for k in keys if len(k) == 1]
             found = iter(each(dataset, path, singles) if each is not None else
@@ -371,6 +381,10 @@ def _walk(node):
 def _step(c: Col, el, rest) -> Col:
     """One path element over a column: struct fields and lists of structs in Arrow, the rest
     per row with walk_path's semantics."""
+    if c.join is not None and c.py is None:
+        r = c.join.step(el, c.n)
+        if r is not None:
+            return r
     arr = c.arr
     if arr is not None and c.ints is None and c.py is None:
         t = arr.type
@@ -479,7 +493,7 @@ KERNELS = {
     "gte": K.compare("gte"), "lt": K.compare("lt"), "lte": K.compare("lte"),
     "is-null": K.is_null,
     "is-not-null": lambda n, v: K.is_null(n, v, negate=True),
-    "count": K.count,
+    "count": lambda n, v: v.join.count(n) if v.join is not None else K.count(n, v),
     "sum": _sum,
     "sorted-descending": _sorted_desc,
 }

@@ -73,3 +73,113 @@ def segment_sort_desc(offsets, values, out):
                 out[k] = out[k - 1]
                 k -= 1
             out[k] = v
+
+
+@_jit
+def join_gather(row_offs, row_valid, kidx, koffs, kpos, out_offs, out):
+    # positions of the entities each row joins: its keys' index entries concatenated; a row
+    # with several keys gets them sorted and deduplicated (the provider's `_id` order, no
+    # entity twice), as InMemoryProvider.lookup returns them
+    w = 0
+    out_offs[0] = 0
+    for i in range(row_offs.shape[0] - 1):
+        start = w
+        if row_valid[i]:
+            for j in range(row_offs[i], row_offs[i + 1]):
+                k = kidx[j]
+                if k >= 0:
+                    for p in range(koffs[k], koffs[k + 1]):
+                        out[w] = kpos[p]
+                        w += 1
+            if row_offs[i + 1] - row_offs[i] > 1 and w - start > 1:
+                seg = np.sort(out[start:w])
+                m = start
+                for q in range(seg.shape[0]):
+                    if q == 0 or seg[q] != seg[q - 1]:
+                        out[m] = seg[q]
+                        m += 1
+                w = m
+        out_offs[i + 1] = w
+
+
+# -- an open-addressing hash table of join keys (built once per index, probed per batch:
+# pyarrow's index_in would rebuild its table of every distinct key for each batch) --------
+
+@_jit
+def _str_hash(offs, data, i):
+    h = np.uint64(14695981039346656037)  # FNV-1a over the UTF-8 bytes
+    for p in range(offs[i], offs[i + 1]):
+        h = (h ^ np.uint64(data[p])) * np.uint64(1099511628211)
+    h ^= h >> np.uint64(33)  # spread the high bits down: ids differ in their last bytes
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    return h ^ (h >> np.uint64(33))
+
+
+@_jit
+def _str_eq(ao, ad, i, bo, bd, j):
+    n = ao[i + 1] - ao[i]
+    if n != bo[j + 1] - bo[j]:
+        return False
+    for q in range(n):
+        if ad[ao[i] + q] != bd[bo[j] + q]:
+            return False
+    return True
+
+
+@_jit
+def str_table(offs, data, table):
+    # keys are distinct; `table` is -1 filled, its size a power of two above 2x the keys
+    mask = np.uint64(table.shape[0] - 1)
+    for i in range(offs.shape[0] - 1):
+        s = np.int64(_str_hash(offs, data, i) & mask)
+        while table[s] >= 0:
+            s = (s + 1) & (table.shape[0] - 1)
+        table[s] = i
+
+
+@_jit
+def str_probe(table, koffs, kdata, offs, data, valid, out):
+    mask = np.uint64(table.shape[0] - 1)
+    for j in range(offs.shape[0] - 1):
+        out[j] = -1
+        if not valid[j]:
+            continue
+        s = np.int64(_str_hash(offs, data, j) & mask)
+        while table[s] >= 0:
+            k = table[s]
+            if _str_eq(koffs, kdata, k, offs, data, j):
+                out[j] = k
+                break
+            s = (s + 1) & (table.shape[0] - 1)
+
+
+@_jit
+def _int_slot(v, mask):
+    h = np.uint64(v) * np.uint64(11400714819323198485)  # Fibonacci hashing
+    return np.int64((h ^ (h >> np.uint64(29))) & mask)
+
+
+@_jit
+def int_table(keys, table):
+    mask = np.uint64(table.shape[0] - 1)
+    for i in range(keys.shape[0]):
+        s = _int_slot(keys[i], mask)
+        while table[s] >= 0:
+            s = (s + 1) & (table.shape[0] - 1)
+        table[s] = i
+
+
+@_jit
+def int_probe(table, keys, vals, valid, out):
+    mask = np.uint64(table.shape[0] - 1)
+    for j in range(vals.shape[0]):
+        out[j] = -1
+        if not valid[j]:
+            continue
+        s = _int_slot(vals[j], mask)
+        while table[s] >= 0:
+            k = table[s]
+            if keys[k] == vals[j]:
+                out[j] = k
+                break
+            s = (s + 1) & (table.shape[0] - 1)

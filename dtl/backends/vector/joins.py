@@ -1,0 +1,186 @@
+"""Columnar `hops` for one eq join between a source path and a dataset alias path.
+
+The joined dataset gets a columnar copy once per provider and dataset content (kept in the
+provider's `derived` cache): its live entities in `_id` order, per-property columns, and per
+join path a CSR index (distinct key -> entity positions). A batch's join result is then
+(row -> positions) and `count` / paths through it work on gathered columns instead of lists
+of dicts. Only keys whose equality is exact in Arrow are matched this way: strings, and ints
+when the index holds no floats or decimals (1 == 1.0 in DTL); anything else returns None and
+the caller uses the provider lookups as before.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import chain
+
+import numpy as np
+import pyarrow as pa
+
+from dtl.backends.vector import numba_kernels as NB
+from dtl.backends.vector.columns import Col, from_dicts
+from dtl.provider import path_values
+
+_KIND = {pa.string(): str, pa.int64(): int}
+
+
+class DatasetView:
+    """A dataset's live entities as columns (built lazily, property by property)."""
+
+    def __init__(self, ents: list):
+        self.ents = ents
+        self._fields = {}
+        self._indexes = {}
+
+    def field(self, name) -> Col:
+        c = self._fields.get(name)
+        if c is None:
+            c = self._fields[name] = from_dicts(self.ents, name)
+        return c
+
+    def index(self, path, kind):
+        """(KeyTable, entry offsets, positions) of `kind` keys at `path`, or None
+        when another key type could equal one of them."""
+        key = (path, kind)
+        if key not in self._indexes:
+            self._indexes[key] = _build_index(self.ents, path, kind)
+        return self._indexes[key]
+
+
+def view(provider, dataset) -> DatasetView | None:
+    derived = getattr(provider, "derived", None)
+    if derived is None:
+        return None
+    cache = derived(dataset)
+    v = cache.get("vector")
+    if v is None:
+        v = cache["vector"] = DatasetView(list(provider.scan(dataset)))
+    return v
+
+
+def _build_index(ents, path, kind):
+    groups = {}
+    for pos, e in enumerate(ents):
+        for v in path_values(e, path):
+            t = type(v)
+            if t is kind:
+                g = groups.get(v)
+                if g is None:
+                    groups[v] = [pos]
+                elif g[-1] != pos:  # a list holding the key twice: the entity once
+                    g.append(pos)
+            elif kind is int and (t is float or t is Decimal):
+                return None  # would equal an int key: not exact in Arrow
+    counts = np.fromiter((len(g) for g in groups.values()), np.int64, len(groups))
+    offs = np.zeros(len(groups) + 1, np.int64)
+    np.cumsum(counts, out=offs[1:])
+    pos = np.fromiter(chain.from_iterable(groups.values()), np.int64, int(offs[-1]))
+    try:
+        table = KeyTable(pa.array(list(groups), pa.string() if kind is str else pa.int64()))
+    except (OverflowError, pa.ArrowException):
+        return None  # ints beyond int64 / keys beyond 2 GB of text: the lookups stay exact
+    return table, offs, pos
+
+
+def _str_parts(arr):
+    """(offsets, UTF-8 bytes) of a string array, as numpy, honouring its slice offset."""
+    _, ob, db = arr.buffers()
+    offs = np.frombuffer(ob, np.int32)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    data = np.frombuffer(db, np.uint8) if db is not None else np.zeros(0, np.uint8)
+    return offs, data
+
+
+class KeyTable:
+    """Distinct join keys (string or int64) -> entry number, as a numba hash table built
+    once and probed per batch."""
+
+    def __init__(self, keys: pa.Array):
+        self.keys = keys
+        size = 1 << max(4, (2 * len(keys)).bit_length())
+        self.table = np.full(size, -1, np.int64)
+        if keys.type == pa.string():
+            self.parts = _str_parts(keys)
+            NB.str_table(*self.parts, self.table)
+        else:
+            self.parts = np.asarray(keys)
+            NB.int_table(self.parts, self.table)
+
+    def find(self, vals: pa.Array):
+        """Entry number of each value, -1 for nulls and values not present."""
+        out = np.empty(len(vals), np.int64)
+        valid = np.asarray(vals.is_valid()) if vals.null_count else np.ones(len(vals), bool)
+        if vals.type == pa.string():
+            NB.str_probe(self.table, *self.parts, *_str_parts(vals), valid, out)
+        else:
+            NB.int_probe(self.table, self.parts, np.asarray(vals.fill_null(0)), valid, out)
+        return out
+
+
+def join(v: DatasetView, path, keys: Col, n):
+    """(offsets, positions) of the entities each row joins, or None (not columnar)."""
+    arr = keys.arr
+    if keys.is_const or arr is None or keys.py is not None or keys.ints is not None:
+        return None
+    t = arr.type
+    if t == pa.null():
+        return np.zeros(n + 1, np.int64), np.zeros(0, np.int64)
+    if pa.types.is_list(t):
+        flat, row_offs = arr.values, np.asarray(arr.offsets).astype(np.int64)
+        t = t.value_type
+    else:
+        flat, row_offs = arr, np.arange(n + 1, dtype=np.int64)
+    kind = _KIND.get(t)
+    if kind is None:
+        return None
+    idx = v.index(tuple(path), kind)
+    if idx is None:
+        return None
+    table, koffs, kpos = idx
+    kidx = table.find(flat)
+    valid = np.asarray(arr.is_valid()) if arr.null_count else np.ones(n, bool)
+    counts = np.diff(koffs)
+    bound = int(counts[kidx[kidx >= 0]].sum())
+    out_offs = np.empty(n + 1, np.int64)
+    out = np.empty(bound, np.int64)
+    NB.join_gather(row_offs, valid, kidx, koffs, kpos, out_offs, out)
+    return out_offs, out[:out_offs[-1]]
+
+
+class Joined:
+    """A hops result held as (row -> positions into a DatasetView)."""
+
+    __slots__ = ("view", "offs", "pos")
+
+    def __init__(self, view, offs, pos):
+        self.view, self.offs, self.pos = view, offs, pos
+
+    def rows(self) -> list:
+        """The lists of entities (the provider's own dicts, as lookups return them)."""
+        ents = self.view.ents
+        got = [ents[p] for p in self.pos.tolist()]
+        o = self.offs.tolist()
+        return [got[a:b] for a, b in zip(o, o[1:])]
+
+    def count(self, n) -> Col:
+        return Col(n, arr=pa.array(np.diff(self.offs)))
+
+    def step(self, el, n) -> Col | None:
+        """Path `el` through every joined entity: walk_path over a list of dicts gathers the
+        non-null values of scalar properties; other shapes are left to the per-row path."""
+        f = self.view.field(el)
+        if f.arr is None or f.py is not None or f.ints is not None or f.is_const:
+            return None
+        if f.arr.type not in (pa.int64(), pa.float64(), pa.string(), pa.bool_(), pa.null()):
+            return None
+        if len(self.pos) >= 2 ** 31:
+            return None
+        got = f.arr.take(pa.array(self.pos))
+        ok = np.asarray(got.is_valid()) if got.null_count else None
+        offs = self.offs
+        if ok is not None:
+            kept = np.zeros(len(ok) + 1, np.int64)
+            np.cumsum(ok, out=kept[1:])
+            offs, got = kept[offs], got.filter(pa.array(ok))
+        t = got.type if got.type != pa.null() else pa.int64()
+        return Col(n, arr=pa.ListArray.from_arrays(pa.array(offs.astype(np.int32)),
+                                                   got.cast(t)))
