@@ -67,6 +67,53 @@ def test_transform_streams_and_reports_failing_entities(rules):
     assert errs[1]["line"] == 4 and "invalid JSON" in errs[1]["error"]
 
 
+@pytest.mark.parametrize("fail_fast", [False, True])
+def test_transform_vector_batches_match_closure(tmp_path, fail_fast):
+    # the vector CLI runs batches through apply_batch; a batch that raises is rerun entity by
+    # entity, so output and error lines must equal the closure backend's, line for line
+    rules = tmp_path / "r.json"
+    rules.write_text(json.dumps({"default": [
+        ["filter", ["not", ["eq", "_S.skip", True]]],
+        ["copy", "_id"], ["add", "n", ["upper", "_S.name"]], ["add", "a", ["plus", 1, "_S.age"]],
+        ["add", "t", ["count", "_S.tags"]],
+        ["if", ["eq", "_S.bad", True], ["fail!", "bad entity"]]]}))
+    lines = [json.dumps({"_id": f"p{i}", "name": f"x{i}", "age": i, "tags": ["a"] * (i % 3),
+                         "skip": i % 7 == 0}) for i in range(50)]
+    lines[20] = json.dumps({"_id": "bad", "name": "b", "bad": True})
+    lines[30] = "not json"
+    inp = tmp_path / "in.ndjson"
+    inp.write_text("\n".join(lines) + "\n")
+    flags = ["--fail-fast"] if fail_fast else []
+    runs = {b: dtl("transform", str(rules), str(inp), "--backend", b, *flags)
+            for b in ("closure", "vector")}
+    c, v = runs["closure"], runs["vector"]
+    assert c.returncode == v.returncode == 3
+    assert v.stdout == c.stdout and v.stderr == c.stderr
+    errs = [json.loads(x) for x in v.stderr.splitlines()]
+    assert errs[0]["_id"] == "bad" and "bad entity" in errs[0]["error"]
+    if fail_fast:
+        assert len(errs) == 1 and len(v.stdout.splitlines()) == 20 - 3  # p0, p7, p14 skipped
+    else:
+        assert errs[1]["line"] == 31 and len(v.stdout.splitlines()) == 50 - 8 - 2
+
+
+def test_transform_vector_columnar_batch(tmp_path):
+    # no failure: the whole file is one columnar batch, same output as the closure backend
+    rules = tmp_path / "r.json"
+    rules.write_text(json.dumps({"default": [
+        ["filter", ["not", ["eq", "_S.skip", True]]], ["copy", "_id"],
+        ["add", "n", ["upper", "_S.name"]], ["add", "a", ["plus", 1, "_S.age"]],
+        ["add", "t", ["count", "_S.tags"]]]}))
+    lines = [json.dumps({"_id": f"p{i}", "name": f"x{i}", "age": i if i % 5 else None,
+                         "tags": ["a"] * (i % 3), "skip": i % 7 == 0}) for i in range(50)]
+    inp = "\n".join(lines) + "\n\nnot json\n"
+    c, v = (dtl("transform", str(rules), "-", "--backend", b, input=inp)
+            for b in ("closure", "vector"))
+    assert c.returncode == v.returncode == 3
+    assert (v.stdout, v.stderr) == (c.stdout, c.stderr)
+    assert len(v.stdout.splitlines()) == 50 - 8 and json.loads(v.stderr)["line"] == 52
+
+
 def test_transform_with_datasets_folder(tmp_path):
     (tmp_path / "ds").mkdir()
     (tmp_path / "ds" / "orders.ndjson").write_text(
