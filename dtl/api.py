@@ -77,7 +77,6 @@ class Transform:
     stages: list = field(default_factory=list)  # (Context, default closures, fast fn) per program
     mark_filtered: bool = False
     backend: str = "auto"
-    _direct: object = None  # the single stage's generated rule when it needs no Env
     vector: list = field(default_factory=list)  # per program: VectorStage (backend="vector")
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
@@ -85,24 +84,10 @@ class Transform:
         followed by the entities emitted by `create`, in order."""
         if self.vector:
             return self.apply_batch([entity], bindings=bindings)
-        direct = self._direct
-        if direct is not None and type(entity) is dict and bindings is None:
-            target: dict = {}
-            try:
-                stop = direct(entity, target, None)
-            except Exception:
-                stop = _ERROR  # the general path reruns it, to report a positioned error
-            if stop is None:
-                return [target]
-            if stop is not _ERROR:
-                if stop == FILTERED and self.mark_filtered:
-                    target["_filtered"] = True
-                    return [target]
-                return []
-        batch = [entity]
         if len(self.stages) == 1:
             ctx, default, fast = self.stages[0]
             return self._apply_one(ctx, default, fast, entity, bindings)
+        batch = [entity]
         for ctx, default, fast in self.stages:
             nxt = []
             for src in batch:
@@ -280,8 +265,6 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
             fast = ctx.fast_rules.get("default")
         t.stages.append((ctx, default, fast))
-    if not t.vector and len(t.stages) == 1 and t.stages[0][2] is not None and not t.stages[0][2].needs_env:
-        t._direct = t.stages[0][2]
     return t
 
 
