@@ -33,15 +33,11 @@ def _each_keep_null(values, fn):
     return None if values is None else fn(values)
 
 
-def _secret(env, key):
-    """Keys may be written as $SECRET(name) (dtl/secrets.py); other values pass unchanged."""
-    return resolve(env, key) if isinstance(key, str) else key
-
-
-def _need_str(what: str, key) -> str:
+def _key(env, what: str, key) -> str:
+    """A key argument as a string; `$SECRET(name)` references are resolved (dtl/secrets.py)."""
     if not isinstance(key, str):
         raise DTLRuntimeError(f"{what} must be a string, not {type(key).__name__}")
-    return key
+    return resolve(env, key)
 
 
 # -- Fernet --------------------------------------------------------------------------------------
@@ -58,10 +54,9 @@ def _fernet(key: str) -> Fernet:
             needs_env=True,
             summary="Encrypt VALUES (any value, as one unit) with a password: Fernet bytes.")
 def encrypt(env, key, values):
-    key = _secret(env, key)
     if values is None:
         return None
-    f = _fernet(_need_str("encrypt: KEY", key))
+    f = _fernet(_key(env, "encrypt: KEY", key))
     return f.encrypt(transit.dumps(values).encode("utf-8"))
 
 
@@ -69,8 +64,7 @@ def encrypt(env, key, values):
             needs_env=True,
             summary="Decrypt what `encrypt` made with the same password.")
 def decrypt(env, key, values):
-    key = _secret(env, key)
-    f = _fernet(_need_str("decrypt: KEY", key))
+    f = _fernet(_key(env, "decrypt: KEY", key))
 
     def one(token):
         if isinstance(token, str):
@@ -120,8 +114,7 @@ def _rsa_private(pem: str) -> rsa.RSAPrivateKey:
             needs_env=True,
             summary="RSA-encrypt each string with a PEM public key: bytes.")
 def encrypt_pki(env, public_key, values):
-    public_key = _secret(env, public_key)
-    key = _rsa_public(_need_str("encrypt-pki: PUBLIC_KEY", public_key))
+    key = _rsa_public(_key(env, "encrypt-pki: PUBLIC_KEY", public_key))
 
     def one(v):
         if not isinstance(v, str):
@@ -140,8 +133,7 @@ def encrypt_pki(env, public_key, values):
             needs_env=True,
             summary="Decrypt encrypt-pki bytes with the PEM RSA private key: strings.")
 def decrypt_pki(env, private_key, values):
-    private_key = _secret(env, private_key)
-    key = _rsa_private(_need_str("decrypt-pki: PRIVATE_KEY", private_key))
+    key = _rsa_private(_key(env, "decrypt-pki: PRIVATE_KEY", private_key))
 
     def one(v):
         if not isinstance(v, bytes):
@@ -189,9 +181,8 @@ def _pgp_key(blob: str, what: str):
             needs_env=True,
             summary="Encrypt each string to an ASCII-armoured OpenPGP message.")
 def encrypt_pgp(env, public_key, values):
-    public_key = _secret(env, public_key)
     pgpy = _pgpy()
-    key = _pgp_key(_need_str("encrypt-pgp: PUBLIC_KEY", public_key), "encrypt-pgp")
+    key = _pgp_key(_key(env, "encrypt-pgp: PUBLIC_KEY", public_key), "encrypt-pgp")
     if not key.is_public:
         key = key.pubkey  # a private key can encrypt through its public half
 
@@ -239,11 +230,9 @@ def _pgp_unlocked(blob: str, passphrase: str):
             needs_env=True,
             summary="Decrypt ASCII-armoured OpenPGP messages with a private key and passphrase.")
 def decrypt_pgp(env, private_key, passphrase, values):
-    private_key = _secret(env, private_key)
-    passphrase = _secret(env, passphrase)
     pgpy = _pgpy()
-    key, _ = _pgp_unlocked(_need_str("decrypt-pgp: PRIVATE_KEY", private_key),
-                           _need_str("decrypt-pgp: PASSPHRASE", passphrase))
+    key, _ = _pgp_unlocked(_key(env, "decrypt-pgp: PRIVATE_KEY", private_key),
+                           _key(env, "decrypt-pgp: PASSPHRASE", passphrase))
 
     def one(v):
         if isinstance(v, bytes):
