@@ -10,6 +10,8 @@ These run once per entity in most pipes, so each starts with a same-type scalar 
 
 from __future__ import annotations
 
+import operator
+
 from dtl.functions.registry import expression
 from dtl.values import deep_equal, order_key
 
@@ -43,59 +45,40 @@ def _keys(a, b):
     return order_key(a), order_key(b)
 
 
-@expression("eq", _SIG, category="comparisons",
-            inline='({a} == {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
+def _inline(op: str) -> str:
+    """Generated-source template: same-type scalars compare with Python's operator."""
+    return ("({a} " + op + " {b} if type({a} := {0}) is type({b} := {1}) and "
+            "type({a}) in (int, str, float, bool) else {f}({a}, {b}))")
+
+
+@expression("eq", _SIG, category="comparisons", inline=_inline("=="),
             summary="True if both values, taken as lists, are exactly equal.")
 def eq(left, right):
     return equal(left, right)
 
 
-@expression("neq", _SIG, category="comparisons",
-            inline='({a} != {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
+@expression("neq", _SIG, category="comparisons", inline=_inline("!="),
             summary="False if both values, taken as lists, are exactly equal.")
 def neq(left, right):
     return not equal(left, right)
 
 
-@expression("gt", _SIG, category="comparisons",
-            inline='({a} > {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
-            summary="True if the first value of LEFT sorts after that of RIGHT.")
-def gt(left, right):
-    t = type(left)
-    if t is type(right) and t in _FAST:
-        return left > right
-    ka, kb = _keys(left, right)
-    return ka > kb
+def _ordering(name: str, symbol: str, op, summary: str):
+    """Declare one of gt/gte/lt/lte: a same-type scalar fast path, else mixed-type keys."""
+    def compare(left, right):
+        t = type(left)
+        if t is type(right) and t in _FAST:
+            return op(left, right)
+        ka, kb = _keys(left, right)
+        return op(ka, kb)
+    compare.__name__ = name
+    return expression(name, _SIG, category="comparisons", inline=_inline(symbol),
+                      summary=summary)(compare)
 
 
-@expression("gte", _SIG, category="comparisons",
-            inline='({a} >= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
-            summary="True if the first value of LEFT sorts after or equal to that of RIGHT.")
-def gte(left, right):
-    t = type(left)
-    if t is type(right) and t in _FAST:
-        return left >= right
-    ka, kb = _keys(left, right)
-    return ka >= kb
-
-
-@expression("lt", _SIG, category="comparisons",
-            inline='({a} < {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
-            summary="True if the first value of LEFT sorts before that of RIGHT.")
-def lt(left, right):
-    t = type(left)
-    if t is type(right) and t in _FAST:
-        return left < right
-    ka, kb = _keys(left, right)
-    return ka < kb
-
-
-@expression("lte", _SIG, category="comparisons",
-            inline='({a} <= {b} if type({a} := {0}) is type({b} := {1}) and type({a}) in (int, str, float, bool) else {f}({a}, {b}))',
-            summary="True if the first value of LEFT sorts before or equal to that of RIGHT.")
-def lte(left, right):
-    t = type(left)
-    if t is type(right) and t in _FAST:
-        return left <= right
-    ka, kb = _keys(left, right)
-    return ka <= kb
+gt = _ordering("gt", ">", operator.gt, "True if the first value of LEFT sorts after that of RIGHT.")
+gte = _ordering("gte", ">=", operator.ge,
+                "True if the first value of LEFT sorts after or equal to that of RIGHT.")
+lt = _ordering("lt", "<", operator.lt, "True if the first value of LEFT sorts before that of RIGHT.")
+lte = _ordering("lte", "<=", operator.le,
+                "True if the first value of LEFT sorts before or equal to that of RIGHT.")
