@@ -278,10 +278,21 @@ def _unary(fn, values):
     return None
 
 
+def _int_inline(expr: str, float_product: str | None = None) -> str:
+    """Generated-source template: int op int inline (and a finite float product if given),
+    everything else through the function itself."""
+    other = "{f}({a}, {b})"
+    if float_product:
+        other = ("(({r} if ({r} := " + float_product + ") - {r} == 0.0 else None) "
+                 "if (type({a}) is float) & (type({b}) is float) else " + other + ")")
+    return "(" + expr + " if (type({a} := {0}) is int) & (type({b} := {1}) is int) else " + \
+        other + ")"
+
+
 # -- symbolic operators -------------------------------------------------------------------
 
 @expression("+", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
-            inline='({a} + {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            inline=_int_inline("{a} + {b}"),
             summary="VALUE1 + VALUE2 (lists stand for their first element; null if not numbers).")
 def op_plus(value1, value2):
     if type(value1) is int and type(value2) is int:
@@ -293,7 +304,7 @@ def op_plus(value1, value2):
 
 
 @expression("-", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
-            inline='({a} - {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            inline=_int_inline("{a} - {b}"),
             summary="VALUE1 - VALUE2 (lists stand for their first element; null if not numbers).")
 def op_minus(value1, value2):
     if type(value1) is int and type(value2) is int:
@@ -302,7 +313,7 @@ def op_minus(value1, value2):
 
 
 @expression("*", "VALUE(value-expression{1}), MULTIPLIER(value-expression{1})", category="math",
-            inline='({a} * {b} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else (({r} if ({r} := {a} * {b}) - {r} == 0.0 else None) if (type({a}) is float) & (type({b}) is float) else {f}({a}, {b})))',
+            inline=_int_inline("{a} * {b}", "{a} * {b}"),
             summary="VALUE * MULTIPLIER (lists stand for their first element).")
 def op_multiply(value, multiplier):
     if type(value) is int and type(multiplier) is int:
@@ -336,21 +347,21 @@ def op_pow(value, exponent):
 # -- word forms ---------------------------------------------------------------------------
 
 @expression("plus", "INCREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline='({b} + {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            category="math", inline=_int_inline("{b} + {a}"),
             summary="VALUES (each) + INCREMENT.")
 def plus(increment, values):
     return _word(add, increment, values)
 
 
 @expression("minus", "DECREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline='({b} - {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else {f}({a}, {b}))',
+            category="math", inline=_int_inline("{b} - {a}"),
             summary="VALUES (each) - DECREMENT.")
 def minus(decrement, values):
     return _word(sub, decrement, values)
 
 
 @expression("multiply", "MULTIPLIER(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline='({b} * {a} if (type({a} := {0}) is int) & (type({b} := {1}) is int) else (({r} if ({r} := {b} * {a}) - {r} == 0.0 else None) if (type({a}) is float) & (type({b}) is float) else {f}({a}, {b})))',
+            category="math", inline=_int_inline("{b} * {a}", "{b} * {a}"),
             summary="VALUES (each) * MULTIPLIER.")
 def multiply(multiplier, values):
     return _word(mul, multiplier, values)
