@@ -15,6 +15,13 @@ def each(values, fn):
     return fn(values)
 
 
+def first_is(values, t: type) -> bool:
+    """The is-<type> predicates: the value, or a list's first element, has exactly type `t`."""
+    if type(values) is list:
+        return bool(values) and type(values[0]) is t
+    return type(values) is t
+
+
 def convert_each(values, one, invalid=None):
     """`one` on a value, or on each non-null element of a list, leaving out `invalid` results
     (the conversion functions: numbers, json-parse, ...)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dtl.functions._common import first_is
 from dtl.functions.registry import expression
 
 _WORDS = {"true": True, "false": False}
@@ -40,6 +41,4 @@ def boolean(values=None, function=None):  # values first: see strings.py
 @expression("is-boolean", "VALUES(value-expression{1})", category="booleans",
             summary="Whether the value (or a list's first element) is a boolean.")
 def is_boolean(values):
-    if type(values) is list:
-        return bool(values) and type(values[0]) is bool
-    return type(values) is bool
+    return first_is(values, bool)

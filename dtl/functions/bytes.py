@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 
+from dtl.functions._common import first_is
 from dtl.functions.registry import expression
 
 # Standard or URL-safe alphabet (not mixed), padding optional: what a base64 string may be.
@@ -89,6 +90,4 @@ def bytes_(values):
 @expression("is-bytes", "VALUES(value-expression{1})", category="bytes",
             summary="Whether the value (or a list's first element) is bytes.")
 def is_bytes(values):
-    if type(values) is list:
-        return bool(values) and type(values[0]) is bytes
-    return type(values) is bytes
+    return first_is(values, bytes)

@@ -18,6 +18,7 @@ import time
 import zoneinfo
 
 from dtl.errors import DTLRuntimeError
+from dtl.functions._common import first_is
 from dtl.functions.registry import expression
 from dtl.values import NS_PER_S, DateTime
 
@@ -360,9 +361,7 @@ def datetime_(values, function=None):
 @expression("is-datetime", "VALUES(value-expression{1})", category="date-and-time",
             summary="Whether the value (or a list's first element) is a datetime.")
 def is_datetime(values):
-    if type(values) is list:
-        return bool(values) and type(values[0]) is DateTime
-    return type(values) is DateTime
+    return first_is(values, DateTime)
 
 
 @expression("now", "NONE(value-expression{0})", category="date-and-time", pure=False,

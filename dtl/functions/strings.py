@@ -11,7 +11,7 @@ import base64
 import json
 from decimal import Decimal
 
-from dtl.functions._common import as_list, wildcard
+from dtl.functions._common import as_list, first_is, wildcard
 from dtl.functions.registry import expression
 from dtl.transit import encode as transit_encode, encode_decimal
 from dtl.values import NI, URI, UUID, DateTime
@@ -128,9 +128,7 @@ def concat(*values):
 @expression("is-string", "VALUES(value-expression{1})", category="strings",
             summary="Whether the value (or a list's first element) is a string.")
 def is_string(values):
-    if type(values) is _list:
-        return bool(values) and type(values[0]) is _str
-    return type(values) is _str
+    return first_is(values, _str)
 
 
 @expression("join", "SEPARATOR(string{1}), VALUES(value-expression{1})", category="strings",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
+from dtl.functions._common import first_is
 from dtl.functions.registry import expression
 from dtl.values import URI
 
@@ -21,9 +22,7 @@ def _strings(values, fn):
 @expression("is-uri", "VALUES(value-expression{1})", category="uris",
             summary="Whether the value (or a list's first element) is a URI.")
 def is_uri(values):
-    if type(values) is list:
-        return bool(values) and type(values[0]) is URI
-    return type(values) is URI
+    return first_is(values, URI)
 
 
 def _to_uri(v):

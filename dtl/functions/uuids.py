@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid as _uuid
 
+from dtl.functions._common import first_is
 from dtl.functions.registry import expression
 from dtl.values import UUID
 
@@ -25,9 +26,7 @@ def _to_uuid(v):
 @expression("is-uuid", "VALUES(value-expression{1})", category="uuids",
             summary="Whether the value (or a list's first element) is a UUID.")
 def is_uuid(values):
-    if type(values) is list:
-        return bool(values) and type(values[0]) is UUID
-    return type(values) is UUID
+    return first_is(values, UUID)
 
 
 # Without an argument it returns a fresh random UUID, hence pure=False (never folded).
