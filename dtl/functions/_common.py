@@ -15,6 +15,14 @@ def each(values, fn):
     return fn(values)
 
 
+def first_value(v):
+    """The value a function works on when it takes one: a list stands for its first element
+    (null when empty)."""
+    if type(v) is list:
+        return v[0] if v else None
+    return v
+
+
 def first_is(values, t: type) -> bool:
     """The is-<type> predicates: the value, or a list's first element, has exactly type `t`."""
     if type(values) is list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import operator
 
+from dtl.functions._common import first_value
 from dtl.functions.registry import expression
 from dtl.values import deep_equal, order_key
 
@@ -19,12 +20,6 @@ from dtl.values import deep_equal, order_key
 _FAST = frozenset({int, str, float})
 
 _SIG = "LEFT(value-expression{1}), RIGHT(value-expression{1})"
-
-
-def _first(v):
-    if type(v) is list:
-        return v[0] if v else None
-    return v
 
 
 def equal(a, b) -> bool:
@@ -41,7 +36,7 @@ def equal(a, b) -> bool:
 
 def _keys(a, b):
     """Comparable keys of the first values of a and b (mixed-type ordering)."""
-    a, b = _first(a), _first(b)
+    a, b = first_value(a), first_value(b)
     return order_key(a), order_key(b)
 
 

@@ -5,7 +5,7 @@ keys, values, apply-ns, strip-ns and path. (`apply`/`apply-hops` live in hops.py
 from __future__ import annotations
 
 from dtl.errors import Diagnostic, DTLCompileError
-from dtl.functions._common import split_property
+from dtl.functions._common import first_value, split_property
 from dtl.functions.registry import expression
 from dtl.paths import walk_path
 
@@ -17,12 +17,6 @@ def _dicts(values):
     if type(values) is list:
         return [v for v in values if type(v) is dict]
     return ()
-
-
-def _first(v):
-    if type(v) is list:
-        return v[0] if v else None
-    return v
 
 
 # -- dict ------------------------------------------------------------------------------------
@@ -71,7 +65,7 @@ def compile_dict(call, c):
             category="dictionaries",
             summary="Whether the (first) dict in VALUES has KEY; null if it is not a dict.")
 def has_key(key, values):
-    d = _first(values)
+    d = first_value(values)
     if type(d) is not dict:
         return None
     return type(key) is str and key in d
@@ -80,7 +74,7 @@ def has_key(key, values):
 @expression("is-dict", "VALUES(value-expression{1})", category="dictionaries",
             summary="True if the value, or the first element of a list, is a dict.")
 def is_dict(values):
-    return type(_first(values)) is dict
+    return type(first_value(values)) is dict
 
 
 @expression("items", "DICTS(value-expression{1})", category="dictionaries",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
 from dtl.errors import DTLRuntimeError
-from dtl.functions._common import as_list, flatten_once, is_true
+from dtl.functions._common import as_list, first_value, flatten_once, is_true
 from dtl.functions.registry import expression
 from dtl.functions.strings import json_text  # the one JSON text writer (json-transit's)
 from dtl.values import order_key, value_key
@@ -130,9 +130,7 @@ def in_(values, items):
             inline='(({a}[0] if {a} else None) if type({a} := {0}) is list else {a})',
             summary="The first element; a non-list is returned as is, [] gives null.")
 def first(values):
-    if type(values) is list:
-        return values[0] if values else None
-    return values
+    return first_value(values)
 
 
 @expression("last", "VALUES(value-expression{1})", category=CAT,

@@ -27,6 +27,7 @@ from decimal import (
 )
 
 from dtl.errors import DTLRuntimeError
+from dtl.functions._common import first_value
 from dtl.functions.registry import expression
 
 # Exact context for + - * and quantize: unbounded precision and exponent range; results
@@ -243,15 +244,8 @@ def _dec_pow(a: Decimal, b):
 
 # -- argument shapes ----------------------------------------------------------------------
 
-def _first(v):
-    """The value a symbolic operator works on: a list stands for its first element."""
-    if type(v) is list:
-        return v[0] if v else None
-    return v
-
-
 def _symbolic(op, a, b):
-    a, b = _first(a), _first(b)
+    a, b = first_value(a), first_value(b)
     if is_num(a) and is_num(b):
         return op(a, b)
     return None
@@ -259,7 +253,7 @@ def _symbolic(op, a, b):
 
 def _word(op, operand, values):
     """Apply `op(value, operand)` to one value or to each number of a list."""
-    operand = _first(operand)
+    operand = first_value(operand)
     if not is_num(operand):
         return None
     if type(values) is list:
@@ -456,7 +450,7 @@ _TO_INT = {ROUND_CEILING: math.ceil, ROUND_FLOOR: math.floor, ROUND_HALF_EVEN: r
 
 def _digits_arg(digits):
     """DIGITS as an int, or None when it is not an integral number."""
-    digits = _first(digits)
+    digits = first_value(digits)
     t = type(digits)
     if t is int:
         return digits

@@ -7,18 +7,13 @@ same way.
 
 from __future__ import annotations
 
+from dtl.functions._common import first_value
 from dtl.functions.registry import expression
 from dtl.values import NI, URI
 
 # URI prefixes known without pipe configuration (the docs map example.org to "_").
 _DEFAULT_URI_NAMESPACES = {"http://example.org/": "_"}
 _GENERATED = "ni:generated-uri-namespaces"  # ctx.services slot for prefixes seen at runtime
-
-
-def _first(v):
-    if type(v) is list:
-        return v[0] if v else None
-    return v
 
 
 def _map(values, fn):
@@ -31,7 +26,7 @@ def _map(values, fn):
 @expression("is-ni", "VALUES(value-expression{1})", category="namespaced-identifiers",
             summary="True if the value, or the first element of a list, is an NI.")
 def is_ni(values):
-    return type(_first(values)) is NI
+    return type(first_value(values)) is NI
 
 
 def _uri_prefix(text: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 
 from dtl.functions.math import to_decimal
-from dtl.functions._common import convert_each
+from dtl.functions._common import convert_each, first_value
 from dtl.functions.registry import expression
 
 # Number text accepted by the parsers: optional sign, digits with an optional fraction, an
@@ -148,25 +148,19 @@ def hex_(values):
     return _convert(_hex, values, None)
 
 
-def _first(v):
-    if type(v) is list:
-        return v[0] if v else None
-    return v
-
-
 @expression("is-decimal", "VALUES(value-expression{1})", category="numbers",
             summary="Whether the value (or a list's first element) is a decimal.")
 def is_decimal(values):
-    return type(_first(values)) is Decimal
+    return type(first_value(values)) is Decimal
 
 
 @expression("is-float", "VALUES(value-expression{1})", category="numbers",
             summary="Whether the value (or a list's first element) is a float.")
 def is_float(values):
-    return type(_first(values)) is float
+    return type(first_value(values)) is float
 
 
 @expression("is-integer", "VALUES(value-expression{1})", category="numbers",
             summary="Whether the value (or a list's first element) is an integer.")
 def is_integer(values):
-    return type(_first(values)) is int
+    return type(first_value(values)) is int
