@@ -139,6 +139,16 @@ def children(node) -> tuple:
     return ()
 
 
+def label(node) -> str:
+    """A short name for a node in explanations: the function, the path's variable, or
+    "constant"."""
+    if isinstance(node, Call):
+        return node.name
+    if isinstance(node, Path):
+        return node.head
+    return "constant"
+
+
 def walk(node):
     """Every node of a tree, parents before children."""
     stack = [node]

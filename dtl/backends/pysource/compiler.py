@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dtl.backends.closure.compiler import Compiler, reorder
 from dtl.backends.closure.env import DISCARDED, FILTERED
-from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList
+from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList, label
 from dtl.paths import walk_path
 
 
@@ -50,7 +50,7 @@ class RuleSource:
         return f"f{len(self.F) - 1}"
 
     def closure(self, node) -> str:
-        self.fallbacks.append(_describe(node))
+        self.fallbacks.append(label(node))
         self.C.append(self.c.expr(node) if not isinstance(node, Call) or node.kind != "transform"
                       else self.c.call(node))
         return f"c{len(self.C) - 1}(env)"
@@ -141,7 +141,7 @@ class RuleSource:
             self.transform(call, depth)
             if depth == 1:
                 fb = self.fallbacks
-                if fb == [_describe(call)]:
+                if fb == [label(call)]:
                     self.plan.append("closure")
                 else:
                     names = ", ".join(dict.fromkeys(fb))
@@ -192,13 +192,6 @@ class RuleSource:
 _NOT = object()
 
 
-def _describe(node) -> str:
-    if isinstance(node, Call):
-        return node.name
-    if isinstance(node, Path):
-        return node.head
-    return "constant"
-
 # Transforms this backend writes as code (in their common literal forms); all others run as
 # closures called from the generated function.
 NATIVE_TRANSFORMS = frozenset({"add", "default", "copy", "remove", "comment", "filter",
@@ -229,7 +222,6 @@ def _template(inline, n: int) -> str | None:
     if isinstance(inline, dict):
         return inline.get(n)
     return inline if _arity(inline) == n else None
-
 
 
 def plan_rule(rule: Rule, closures: Compiler) -> list[str]:

@@ -9,7 +9,7 @@ entity."""
 
 from __future__ import annotations
 
-from dtl.ir.nodes import Call, HopsSpec, Lambda, Literal, Path, walk
+from dtl.ir.nodes import Call, HopsSpec, Lambda, Literal, Path, label, walk
 
 # functions with a column kernel (see compiler.KERNELS)
 KERNELS = frozenset({"upper", "lower", "concat", "split", "first", "plus", "minus", "multiply",
@@ -101,7 +101,7 @@ def explain_transform(call: Call, namespaced: bool) -> str:
         for n in _exprs(a):
             d = describe(n)
             if d.startswith("closure"):
-                parts.append(f"{_name(n)} -> {d}")
+                parts.append(f"{label(n)} -> {d}")
     return "vector" + (f"; {', '.join(dict.fromkeys(parts))}" if parts else "")
 
 
@@ -113,11 +113,3 @@ def _exprs(node):
     if isinstance(node, Call) and node.name != "hops":
         for a in node.args:
             yield from _exprs(a)
-
-
-def _name(n) -> str:
-    if isinstance(n, Call):
-        return n.name
-    if isinstance(n, Path):
-        return n.head
-    return "constant"
