@@ -188,15 +188,17 @@ def test_failed_batch_leaves_table_and_since_unmoved(pg, tmp_path):
 
 
 def _killer(db, table, stop):
-    """Kill the backend that is inserting into `table` (once; on MariaDB the running
-    statement is the trigger's, which names the table in a variable)."""
+    """Kill the backend that is inserting into `table` while the trigger sleeps in it (once).
+    Matching any active INSERT raced: a fast batch could finish between the lookup and the
+    kill, and the pool then replaced the dead idle connection without a write retry."""
     if db.kind == "postgresql":
         find = ("SELECT pid FROM pg_stat_activity WHERE state = 'active' AND "
                 f"position('{table}' in query) > 0 AND query LIKE 'INSERT%%' "
-                "AND pid <> pg_backend_pid()")
+                "AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()")
     else:
         find = ("SELECT id FROM information_schema.processlist WHERE "
-                f"locate('{table}', info) > 0 AND id <> connection_id()")
+                f"locate('{table}', info) > 0 AND state = 'User sleep' "
+                "AND id <> connection_id()")
     while not stop.is_set():
         ids = db.rows(find)
         if ids:
