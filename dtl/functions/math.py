@@ -523,12 +523,32 @@ def round_(values, digits=0):
             if t is int:
                 return values
         elif t is float and 0 < digits < 10:
-            # Python rounds the exact binary value, we round the shortest decimal text; the
-            # two agree unless the value sits next to a tie, where the exact path decides.
-            y = values * _POW10[digits]
-            if -1e8 < y < 1e8 and abs(y - math.floor(y) - 0.5) > 1e-6:
-                return round(values, digits)
+            r = _round_float_half_even(values, digits)
+            if r is not None:
+                return r
     return _rounder(ROUND_HALF_EVEN, values, _digits_arg(digits))
+
+
+def _round_float_half_even(x: float, digits: int) -> float | None:
+    """x rounded half to even to 0 < digits < 10 decimals by its shortest decimal text, or
+    None when x*10^digits is beyond +-1e8 (the vector backend's numba kernel is the same
+    algorithm).
+
+    Away from a tie Python's round(x, d) (the exact binary value) agrees with the text. Near
+    one, k + 0.5 (k = floor(y)) is the only decimal with d+1 digits close enough to x, and
+    (2k+1) / (2*scale) is its correctly rounded float: equal to x means the text of x is that
+    tie; otherwise the text lies on x's side of it (distinct floats round disjoint intervals)."""
+    scale = _POW10[digits]
+    y = x * scale
+    if not -1e8 < y < 1e8:
+        return None
+    k = math.floor(y)
+    if abs(y - k - 0.5) > 1e-6:
+        return round(x, digits)
+    tie = (2 * k + 1) / (2 * scale)  # both operands exact, so correctly rounded
+    if x > tie or (x == tie and k % 2):
+        k += 1
+    return k / scale if k else math.copysign(0.0, x)
 
 
 _POW10 = tuple(10.0 ** i for i in range(10))

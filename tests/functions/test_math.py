@@ -267,3 +267,46 @@ def test_round_fast_path_agrees_with_decimal_text_rounding(x, digits):
     from decimal import ROUND_HALF_EVEN, Decimal
     expected = float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
     assert dtl.evaluate(["round", digits, x]) == expected
+
+
+def _decimal_text_round(x, digits):
+    from decimal import ROUND_HALF_EVEN, Decimal
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
+
+
+# values at and a few ulps around decimal ties k + 0.5 (e.g. 0.055 at 2 digits): where the
+# exact binary value and the decimal text can round differently
+near_ties = st.builds(
+    lambda k, d, ulps: (_nudge((2 * k + 1) / (2 * 10.0 ** d), ulps), d),
+    st.integers(-10**8, 10**8 - 1), st.integers(1, 9), st.integers(-3, 3))
+
+
+def _nudge(x, ulps):
+    for _ in range(abs(ulps)):
+        x = math.nextafter(x, math.inf if ulps > 0 else -math.inf)
+    return x
+
+
+@settings(max_examples=500)
+@given(near_ties)
+def test_round_near_ties_agrees_with_decimal_text_rounding(xd):
+    x, digits = xd
+    r = dtl.evaluate(["round", digits, x])
+    want = _decimal_text_round(x, digits)
+    assert r == want and math.copysign(1, r) == math.copysign(1, want)
+
+
+@settings(max_examples=100)
+@given(st.lists(st.one_of(near_ties, st.tuples(st.floats(-1e7, 1e7), st.just(2))),
+                min_size=1, max_size=30), st.integers(1, 9))
+def test_numba_round_kernel_equals_the_registry_function(pairs, digits):
+    import numpy as np
+    from dtl.backends.vector import numba_kernels as NB
+    from dtl.functions.math import round_
+    x = np.array([p[0] for p in pairs], np.float64)
+    out, ok = np.empty_like(x), np.empty(len(x), bool)
+    NB.round_fast(x, 10.0 ** digits, out, ok)
+    for v, r, good in zip(x.tolist(), out.tolist(), ok.tolist()):
+        if good:
+            want = round_(v, digits)
+            assert r == want and math.copysign(1, r) == math.copysign(1, want), v

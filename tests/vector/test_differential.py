@@ -49,7 +49,8 @@ def entities(draw):
 
 
 leaf = st.one_of(st.sampled_from([f"_S.{p}" for p in PROPS] + ["_S.a.x", "_S.b.x", "_T.o"]),
-                 st.integers(-3, 3), st.sampled_from([1.5, 0.0, "@", "z", None, True]))
+                 st.integers(-3, 3), st.sampled_from([1.5, 0.0, "@", "z", None, True, "é",
+                                                      "-é", ["list"]]))
 
 
 def call(children):
@@ -61,7 +62,11 @@ def call(children):
         st.tuples(one, children).map(lambda t: [t[0], t[1]]),
         st.tuples(two, children, children).map(lambda t: [t[0], t[1], t[2]]),
         st.tuples(st.sampled_from([1, 2, 3]), children).map(lambda t: ["round", t[0], t[1]]),
-        st.tuples(children, children, children).map(lambda t: ["if", *t]))
+        st.tuples(children, children, children).map(lambda t: ["if", *t]),
+        # the fused shape ["first", ["split", SEP, X]] and concat with several parts
+        st.tuples(st.sampled_from(["@", "é", "ab", " "]), children).map(
+            lambda t: ["first", ["split", t[0], t[1]]]),
+        st.lists(children, min_size=3, max_size=4).map(lambda xs: ["concat", *xs]))
 
 
 expressions = st.recursive(leaf, call, max_leaves=6)
@@ -99,6 +104,30 @@ def test_expressions_agree(ents, e1, e2, filt):
         return  # errors: the batch reruns per entity on the closure path (tested below)
     got = vec.apply_batch(ents)
     assert _dump(got) == _dump([r for _, rs in expected for r in rs])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(entities(), expressions, expressions)
+def test_expressions_agree_on_sliced_arrow_batches(ents, e1, e2):
+    """Arrow input as the bench and storage give it: a slice of a bigger batch (buffers with
+    offsets), nulls for absent properties, transit strings decoded."""
+    from dtl.transit import decode
+    try:
+        rb = pa.RecordBatch.from_pylist(ents + ents)
+    except (pa.ArrowException, OverflowError):
+        return  # mixed types in a property: not an Arrow batch
+    part = rb.slice(len(ents))
+    doc = json.dumps({"default": [["copy", "a"], ["add", "o", e1], ["add", "p", e2]]})
+    try:
+        ref = dtl.compile(doc, backend="closure")
+        vec = dtl.compile(doc, backend="vector")
+    except DTLError:
+        return
+    rows = [decode(r) for r in part.to_pylist()]
+    expected = _run(ref, rows)
+    if any(k == "error" for k, _ in expected):
+        return
+    assert _dump(vec.apply_batch(part)) == _dump([r for _, rs in expected for r in rs])
 
 
 def test_errors_rerun_per_entity():

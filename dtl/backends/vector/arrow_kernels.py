@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dtl.backends.vector import string_kernels as SK
 from dtl.backends.vector.columns import Col
 
 INT, FLOAT, STR, BOOL, NULL = pa.int64(), pa.float64(), pa.string(), pa.bool_(), pa.null()
@@ -17,7 +18,7 @@ _PYTYPE = {int: INT, float: FLOAT, str: STR, bool: BOOL}
 def no_tilde(arr) -> bool:
     t = arr.type
     if t == STR:
-        return not pc.any(pc.starts_with(arr, "~")).as_py()
+        return not SK.any_starts_with_tilde(arr)
     if pa.types.is_list(t):
         return no_tilde(pc.list_flatten(arr))
     if pa.types.is_struct(t):
@@ -54,7 +55,7 @@ def _case(fn):
         if x is None or x[0] != STR or values.is_const:
             return None
         # Python's str.upper/lower change some non-ASCII letters into several; ASCII only
-        if pc.all(pc.string_is_ascii(x[1])).as_py() is not False:
+        if SK.is_ascii(x[1]):
             return _col(n, fn(x[1]))
         return None
     return k
@@ -73,8 +74,8 @@ def concat(n, *args):
         return Col.constant(n, "")
     if all(isinstance(p, pa.Scalar) for p in parts):
         return None  # constants are folded at compile time
-    return _col(n, pc.binary_join_element_wise(*parts, "", null_handling="replace",
-                                               null_replacement=""))
+    out = SK.concat(n, [p.as_py() if isinstance(p, pa.Scalar) else p for p in parts])
+    return None if out is None else _col(n, out)
 
 
 def split(n, separator, values):
@@ -227,6 +228,29 @@ def select(n, mask, a: Col, b: Col):
     va = xa[1] if xa[0] == t else (pa.scalar(None, t) if a.is_const else xa[1].cast(t))
     vb = xb[1] if xb[0] == t else (pa.scalar(None, t) if b.is_const else xb[1].cast(t))
     return _col(n, pc.if_else(mask, va, vb))
+
+
+def list_if_null(n, values: Col, fallback: Col):
+    """if-null over a list column with the constant [] as fallback: DTL's nullish rows (null,
+    [] or a null first element) become [], so only null lists change (to empty ones). Rows
+    whose first element is null, and other fallbacks, go per row."""
+    if not (fallback.is_const and fallback.const == [] and type(fallback.const) is list):
+        return None
+    arr = values.arr
+    offs = np.asarray(arr.offsets)
+    lens = np.diff(offs)
+    valid = np.asarray(arr.is_valid()) if arr.null_count else None
+    if arr.values.null_count:
+        inner_ok = np.asarray(arr.values.is_valid())
+        starts = offs[:-1][lens > 0] if valid is None else offs[:-1][(lens > 0) & valid]
+        if not inner_ok[starts].all():
+            return None
+    if valid is None:
+        return values
+    lens = np.where(valid, lens, 0)
+    new = np.zeros(n + 1, np.int32)
+    np.cumsum(lens, out=new[1:])
+    return Col(n, arr=pa.ListArray.from_arrays(pa.array(new), pc.list_flatten(arr)))
 
 
 def count(n, values):

@@ -163,22 +163,61 @@ class VectorCompiler:
             return self.if_null(node)
         spec = node.spec
         if spec.pure and all(isinstance(a, Literal) for a in node.args):
-            folded = self.c._fold(node, spec, None)
-            if folded is not None:
-                v = folded(None)
+            v = self.fold(node)
+            if v is not _NO_VALUE:
                 return lambda b: Col.constant(b.n, v)
+        fused = self.fused(node)
+        if fused is not None:
+            return fused
         args = [self.expr(a) for a in node.args]
-        kernel = KERNELS.get(node.name)
-        call = self.row_call(node)
+        call = self.call(node)
+        return lambda b: call(b, [f(b) for f in args])
+
+    def fold(self, node):
+        """A pure call on literals, evaluated once; lists and dicts too (unlike the closure
+        compiler's fold): a constant column hands every row its own copy (Col.values)."""
+        from dtl.backends.closure.compiler import _unpure
+        try:
+            return self.c.eager(node, _unpure(node.spec))(Env({}, {}, self.c.ctx))
+        except Exception:  # noqa: BLE001 - the error belongs to run time, per row
+            return _NO_VALUE
+
+    def fused(self, node):
+        """A kernel for a call together with its argument call, where the pair is one pass
+        over the data and the two apart are not: ["first", ["split", SEP, X]] is the part of
+        X before its first SEP. Other column types take the two calls' usual paths."""
+        inner = node.args[0] if node.name == "first" and len(node.args) == 1 else None
+        if not (isinstance(inner, Call) and inner.name == "split" and len(inner.args) == 2):
+            return None
+        names = [p.pyname for p in inner.params]
+        if names != ["separator", "values"]:
+            return None
+        sep, x = inner.args
+        if not (isinstance(sep, Literal) and type(sep.value) is str and sep.value):
+            return None
+        values = self.expr(x)
+        split, first = self.call(inner), self.call(node)
 
         def ev(b):
-            cols = [f(b) for f in args]
+            c = values(b)
+            if c.arr is not None and c.py is None and c.ints is None and c.arr.type == K.STR:
+                return Col(b.n, arr=K.SK.before_first(c.arr, sep.value))
+            return first(b, [split(b, [Col.constant(b.n, sep.value), c])])
+        return ev
+
+    def call(self, node):
+        """`fn(batch, argument columns) -> Col`: the kernel where it applies, else the
+        registry function per row."""
+        kernel = KERNELS.get(node.name)
+        row = self.row_call(node)
+
+        def fn(b, cols):
             if kernel is not None:
                 r = kernel(b.n, *cols)
                 if r is not None:
                     return r
-            return call(b, cols)
-        return ev
+            return row(b, cols)
+        return fn
 
     def row_call(self, node):
         """The registry function applied per row to argument columns."""
@@ -265,8 +304,11 @@ class VectorCompiler:
 
         def ev(b):
             v, f = value(b), fallback(b)
-            if v.arr is not None and v.ints is None and not K.pa.types.is_list(v.arr.type):
-                r = K.select(b.n, K.pc.is_null(v.arr), f, v)
+            if v.arr is not None and v.ints is None and v.py is None:
+                if K.pa.types.is_list(v.arr.type):
+                    r = K.list_if_null(b.n, v, f)
+                else:
+                    r = K.select(b.n, K.pc.is_null(v.arr), f, v)
                 if r is not None:
                     return r
             return from_values([q if is_nullish(p) else p for p, q in zip(v.values(), f.values())])
@@ -499,3 +541,4 @@ KERNELS = {
 }
 
 _ = MISSING
+_NO_VALUE = object()

@@ -19,15 +19,25 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps test
 
 @_jit
 def round_fast(x, scale, out, ok):
-    # DTL rounds a float's shortest decimal text; Python's round(x, d) agrees whenever x*10^d
-    # is away from a tie, and there rint(y)/10^d is the double Python returns.
+    # DTL rounds a float's shortest decimal text half to even; this is
+    # dtl.functions.math._round_float_half_even (see its proof) element-wise: away from a tie
+    # rint(y)/10^d is the double Python's round(x, d) returns; near one the correctly rounded
+    # tie (2k+1)/(2*10^d) decides. ok[i] is False only where |x*10^d| >= 1e8 or x is not finite.
     for i in range(x.shape[0]):
-        y = x[i] * scale
-        if -1e8 < y < 1e8 and abs(y - np.floor(y) - 0.5) > 1e-6:
-            out[i] = np.rint(y) / scale
-            ok[i] = True
-        else:
+        v = x[i]
+        y = v * scale
+        if not (-1e8 < y < 1e8):
             ok[i] = False
+            continue
+        ok[i] = True
+        k = np.floor(y)
+        if abs(y - k - 0.5) > 1e-6:
+            out[i] = np.rint(y) / scale
+            continue
+        tie = (2.0 * k + 1.0) / (2.0 * scale)
+        if v > tie or (v == tie and k % 2.0 != 0.0):
+            k += 1.0
+        out[i] = k / scale if k != 0.0 else np.copysign(0.0, v)
 
 
 @_jit
