@@ -1,9 +1,17 @@
 """The DTL dataset-provider protocol over a Store: `hops`, `apply-hops` and `lookup-entity`
-read latest non-deleted versions through the primary and secondary indexes."""
+read latest non-deleted versions through the primary and secondary indexes.
+
+`derived(dataset)` is a cache for views that backends build from a dataset's content (the
+vector backend's columnar copy for hops joins): it is emptied whenever the dataset's index has
+applied a new commit (checked per call: one LMDB read of the commit sequence number).
+"""
 
 from __future__ import annotations
 
+from itertools import chain
+
 from storage.errors import NoSuchDataset
+from storage.index import MAX_KEY
 from storage.store import Store
 
 _RESERVED = ("_updated", "_ts", "_hash", "_previous")
@@ -13,6 +21,7 @@ class StoreProvider:
     def __init__(self, store: Store | str | None = None):
         self.store = store if isinstance(store, Store) else Store(store)
         self._open: dict = {}
+        self._derived: dict = {}   # dataset -> (Dataset handle, index commit seq, cache)
 
     def _ds(self, name):
         ds = self._open.get(name)
@@ -27,6 +36,20 @@ class StoreProvider:
         for ds in self._open.values():
             ds.close()
         self._open.clear()
+        self._derived.clear()
+
+    def derived(self, dataset) -> dict:
+        """A per-dataset cache for views derived from its content, emptied when the content
+        changes (a commit applied to the dataset's index; compactions count too)."""
+        ds = self._ds(dataset)
+        if ds is None:
+            self._derived.pop(dataset, None)
+            return {}
+        seq = ds.index.seq()
+        got = self._derived.get(dataset)
+        if got is None or got[0] is not ds or got[1] != seq:
+            got = self._derived[dataset] = (ds, seq, {})
+        return got[2]
 
     def has_dataset(self, dataset):
         return self.store.exists(dataset)
@@ -45,7 +68,50 @@ class StoreProvider:
         return ds.lookup(tuple(path), values)
 
     def scan(self, dataset):
+        """Latest non-deleted entities in `_id` order: the order of `lookup`, so positions in
+        a view built from a scan agree with lookup results."""
         ds = self._ds(dataset)
         if ds is None:
             return iter(())
-        return (e for e in ds.index.scan() )
+        return _id_order(ds.index.scan())
+
+
+def _low_key(eid) -> bool:
+    """Whether the index key of `eid` starts with a zero byte: a hashed long id (placed first
+    in id-key order, not where its `_id` sorts) or an id starting with NUL."""
+    return eid[:1] == "\x00" or (len(eid) * 4 > MAX_KEY and len(eid.encode()) > MAX_KEY)
+
+
+def _id_order(entities):
+    """Index scans are in id-key order, which is `_id` order (UTF-8 byte order is code point
+    order) except for the keys starting with a zero byte, which all come first: sort those and
+    merge them into the rest."""
+    it = iter(entities)
+    head, first = [], None
+    for e in it:
+        if not _low_key(e["_id"]):
+            first = e
+            break
+        head.append(e)
+    if not head:
+        if first is not None:
+            yield first
+            yield from it
+        return
+    head.sort(key=_by_id)
+    h, nh = 0, len(head)
+    rest = it if first is None else chain((first,), it)
+    for x in rest:
+        xid = x["_id"]
+        while h < nh and head[h]["_id"] < xid:
+            yield head[h]
+            h += 1
+        yield x
+        if h == nh:
+            yield from rest
+            return
+    yield from head[h:]
+
+
+def _by_id(e):
+    return e["_id"]
