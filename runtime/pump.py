@@ -113,11 +113,21 @@ class Pump:
             state["since"] = since
             gc.disable()
 
+            run_many = getattr(chain, "run_many", None)
+
             def process(entities):
                 outs = []
-                for e in entities:
+                # the whole batch through the transforms at once (columnar on the vector
+                # backend); failures come back per entity and are handled one by one below
+                results = run_many(entities) if run_many is not None else None
+                for k, e in enumerate(entities):
                     try:
-                        out = chain(e)
+                        if results is None:
+                            out = chain(e)
+                        else:
+                            out = results[k]
+                            if isinstance(out, EntityFailure):
+                                raise out
                         if e.get("$replaced") and e.get("_deleted"):
                             for o in out:
                                 o["_filtered"] = True

@@ -66,7 +66,8 @@ BACKEND = "auto"  # the DTL backend pipes compile with (`dtl run --backend`)
 
 
 def build_chain(pipe, provider, services, *, mark_filtered=True):
-    """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure)."""
+    """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure); its attribute
+    `run_many(entities)` runs a whole batch (per entity: outputs or an EntityFailure)."""
     eff = pipe.effective
     opts = {"namespaced_identifiers": eff.get("namespaced_identifiers", False),
             "namespaces": dict(eff.get("namespaces") or {})}
@@ -113,4 +114,48 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
             batch = [remove_namespaces(e) for e in batch]
         return batch
 
+    def run_many(entities, bindings=None):
+        """`run` over a list of entities, each DTL transform running the whole list as one
+        batch (`Transform.apply_each`: columnar on the vector backend). Returns per input
+        entity its output entities or the EntityFailure `run` would raise for it."""
+        if not isinstance(entities, list):
+            entities = list(entities)
+        n = len(entities)
+        failed: list = [None] * n
+        cur = [[add_namespaces(e, ident, prop)] if add_ns else [e] for e in entities]
+        for kind, tr, id_required in stages:
+            if kind == "children":
+                cur = [emit_children(b) if failed[i] is None else [] for i, b in enumerate(cur)]
+                continue
+            flat, owner = [], []
+            for i, b in enumerate(cur):
+                if failed[i] is None:
+                    flat.extend(b)
+                    owner.extend([i] * len(b))
+            results = tr.apply_each(flat, bindings=bindings)
+            nxt = [[] for _ in range(n)]
+            for e, i, out in zip(flat, owner, results):
+                if failed[i] is not None:
+                    continue  # `run` stops at the first failure of an entity
+                src = entities[i]
+                if isinstance(out, Exception):
+                    f = EntityFailure(src, f"{type(out).__name__}: {out}", out)
+                    f.__cause__ = out
+                    failed[i] = f
+                    continue
+                if out and out[0].get("_filtered") and "_id" not in out[0]:
+                    out[0]["_id"] = e.get("_id")
+                if e.get("_deleted") and out and "_deleted" not in out[0]:
+                    out[0]["_deleted"] = True
+                if id_required and any(not isinstance(o.get("_id"), str) for o in out):
+                    failed[i] = EntityFailure(src, "transform produced an entity without a "
+                                              "string _id (id_required is true)")
+                    continue
+                nxt[i].extend(out)
+            cur = nxt
+        if rm_ns:
+            cur = [[remove_namespaces(e) for e in b] for b in cur]
+        return [failed[i] if failed[i] is not None else cur[i] for i in range(n)]
+
+    run.run_many = run_many
     return run
