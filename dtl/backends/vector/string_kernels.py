@@ -18,38 +18,30 @@ _I32_MAX = 2 ** 31 - 1
 _NO_MASK = np.ones(0, bool)  # stands in for "no nulls" (numba wants one array type)
 
 
-def parts(arr: pa.Array):
-    """(offsets int64[n+1], bytes uint8, validity bool[n] or None) of a string array,
-    honouring its slice offset (offsets are not rebased: they index `bytes` directly)."""
+def parts(arr: pa.Array, validity: bool = True):
+    """(offsets int32[n+1], bytes uint8, validity bool[n] or None) of a string array, as views
+    of its buffers honouring its slice offset (offsets index `bytes` directly)."""
     _, ob, db = arr.buffers()
     n = len(arr)
-    offs = np.frombuffer(ob, np.int32, count=n + 1, offset=arr.offset * 4).astype(np.int64) \
-        if ob is not None else np.zeros(n + 1, np.int64)
+    offs = np.frombuffer(ob, np.int32, count=n + 1, offset=arr.offset * 4) \
+        if ob is not None else np.zeros(n + 1, np.int32)
     data = np.frombuffer(db, np.uint8) if db is not None else np.zeros(0, np.uint8)
-    valid = np.asarray(arr.is_valid()) if arr.null_count else None
+    valid = np.asarray(arr.is_valid()) if validity and arr.null_count else None
     return offs, data, valid
 
 
 def build(offs: np.ndarray, data: np.ndarray, valid=None) -> pa.Array:
-    """A string array from rebased offsets (offs[0] == 0), bytes and an optional validity."""
+    """A string array from rebased int32 offsets (offs[0] == 0), bytes and a validity."""
     n = len(offs) - 1
     bitmap, nulls = None, 0
     if valid is not None and not valid.all():
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
         nulls = int(n - valid.sum())
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offs.astype(np.int32)),
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offs.astype(np.int32, copy=False)),
                                        pa.py_buffer(data), bitmap, nulls)
 
 
 # -- checks ----------------------------------------------------------------------------------
-
-@_jit
-def _any_high_byte(data, start, stop):
-    for i in range(start, stop):
-        if data[i] >= 128:
-            return True
-    return False
-
 
 @_jit
 def _any_starts_with(offs, data, valid, has_valid, byte):
@@ -60,8 +52,9 @@ def _any_starts_with(offs, data, valid, has_valid, byte):
 
 
 def is_ascii(arr: pa.Array) -> bool:
-    offs, data, _ = parts(arr)
-    return not _any_high_byte(data, offs[0], offs[-1])
+    offs, data, _ = parts(arr, validity=False)
+    a, b = int(offs[0]), int(offs[-1])
+    return b == a or int(data[a:b].max()) < 128  # null slots' bytes (if any) only narrow it
 
 
 def any_starts_with_tilde(arr: pa.Array) -> bool:
@@ -76,33 +69,32 @@ def any_starts_with_tilde(arr: pa.Array) -> bool:
 @_jit
 def _before(offs, data, sep, out_offs, out):
     m = sep.shape[0]
+    s0 = sep[0]
     k = 0
     out_offs[0] = 0
     for i in range(offs.shape[0] - 1):
         a, b = offs[i], offs[i + 1]
         end = b
-        j = a
-        while j + m <= b:
-            hit = True
-            for t in range(m):
-                if data[j + t] != sep[t]:
-                    hit = False
+        for j in range(a, b - m + 1):
+            if data[j] == s0:
+                hit = True
+                for t in range(1, m):
+                    if data[j + t] != sep[t]:
+                        hit = False
+                        break
+                if hit:
+                    end = j
                     break
-            if hit:
-                end = j
-                break
-            j += 1
-        for j in range(a, end):
-            out[k] = data[j]
-            k += 1
+        out[k:k + end - a] = data[a:end]
+        k += end - a
         out_offs[i + 1] = k
 
 
 def before_first(arr: pa.Array, sep: str) -> pa.Array:
     """Each string up to its first `sep` (the whole string when there is none); nulls stay."""
     offs, data, valid = parts(arr)
-    out_offs = np.empty(len(offs), np.int64)
-    out = np.empty(max(int(offs[-1] - offs[0]), 0), np.uint8)
+    out_offs = np.empty(len(offs), np.int32)
+    out = np.empty(max(int(offs[-1]) - int(offs[0]), 0), np.uint8)
     _before(offs, data, np.frombuffer(sep.encode(), np.uint8), out_offs, out)
     return build(out_offs, out[:out_offs[-1]], valid)
 
@@ -114,11 +106,10 @@ def _copy_in(offs, data, valid, has_valid, out, pos):
     for i in range(offs.shape[0] - 1):
         if has_valid and not valid[i]:
             continue
+        a, b = offs[i], offs[i + 1]
         p = pos[i]
-        for j in range(offs[i], offs[i + 1]):
-            out[p] = data[j]
-            p += 1
-        pos[i] = p
+        out[p:p + b - a] = data[a:b]
+        pos[i] = p + b - a
 
 
 @_jit
@@ -134,7 +125,7 @@ def _fill_in(const, out, pos):
 def concat(n: int, pieces: list) -> pa.Array | None:
     """Row-wise concatenation of string arrays and str constants, a null adding nothing;
     never null. None when the result would not fit int32 offsets."""
-    lens = np.zeros(n, np.int64)
+    lens = np.zeros(n, np.int32)
     prepared = []
     for p in pieces:
         if isinstance(p, str):
@@ -146,10 +137,10 @@ def concat(n: int, pieces: list) -> pa.Array | None:
             d = np.diff(offs)
             lens += d if valid is None else d * valid
             prepared.append((offs, data, valid))
-    out_offs = np.zeros(n + 1, np.int64)
-    np.cumsum(lens, out=out_offs[1:])
-    if out_offs[-1] > _I32_MAX:
+    if int(lens.sum(dtype=np.int64)) > _I32_MAX:
         return None
+    out_offs = np.zeros(n + 1, np.int32)
+    np.cumsum(lens, out=out_offs[1:])
     out = np.empty(int(out_offs[-1]), np.uint8)
     pos = out_offs[:-1].copy()
     for p in prepared:
