@@ -1,5 +1,14 @@
 """Pipe end to end: dataset (N entities) -> DTL -> dataset, then an incremental rerun after 1%
-of the source changed. Usage: python bench/pipes_bench.py [N] [DIR]"""
+of the source changed; with --join also a join pipe: persons -> bench/transforms/t3.json (hops
+into the orders dataset: count and sum of each person's orders) -> dataset, on the first N
+persons and 2N orders of bench/data/n1000000.
+
+Each backend of --backend (default auto; e.g. auto,vector) runs its own copy of every pipe on
+the same source datasets in the same process, one after the other; the sinks must hold the same
+entities (compared by `_id` and `_hash`). Before the vector backend's timed runs, its kernels
+are compiled (numba JIT, once per process) on 1,000 source entities: `*_warmup_s`.
+
+Usage: python bench/pipes_bench.py [N] [DIR] [--backend auto,vector] [--join] [--no-simple]"""
 
 import json
 import os
@@ -7,53 +16,142 @@ import shutil
 import sys
 import tempfile
 import time
+from itertools import islice
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from runtime import transforms  # noqa: E402
 from runtime.config import load_config  # noqa: E402
 from runtime.hub import Hub  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data", "n1000000")
 
-def main(n=1_000_000, root=None):
+SIMPLE = {"default": [
+    ["copy", "_id"], ["add", "name", ["concat", ["upper", "_S.last"], ", ", "_S.first"]],
+    ["add", "adult", ["gte", "_S.age", 18]], ["add", "city", "_S.city"]]}
+
+
+def _pipe(pid, dataset, rules):
+    return {"_id": pid, "type": "pipe", "batch_size": 10000,
+            "source": {"type": "dataset", "dataset": dataset},
+            "transform": {"type": "dtl", "rules": rules}}
+
+
+def _load_ndjson(ds, path, limit, chunk=50_000):
+    from dtl.transit import loads
+    with open(path, "rb") as f:
+        lines = islice(f, limit)
+        while True:
+            part = [loads(line) for line in islice(lines, chunk)]
+            if not part:
+                break
+            ds.append(part)
+
+
+def _sink_rows(hub, name):
+    import pyarrow as pa
+    with hub.store.reader(name) as ds:
+        t = pa.Table.from_batches(list(ds.batches(columns=["_id", "_hash"])))
+    return sorted(zip(t.column("_id").to_pylist(), t.column("_hash").to_pylist()))
+
+
+def _warm(hub, dataset, rules, backend):
+    """Compile the numba/Arrow kernels the transform uses (once per process) on 1,000 source
+    entities, outside the timed run; returns the seconds it took."""
+    if backend != "vector":
+        return 0.0
+    import dtl
+    t = time.perf_counter()
+    with hub.store.reader(dataset) as ds:
+        sample = list(islice(ds.entities(deleted=False), 1000))
+    dtl.compile(rules, backend=backend, provider=hub.provider, mark_filtered=True).apply_each(sample)
+    return time.perf_counter() - t
+
+
+def _run(hub, pid, backend):
+    transforms.BACKEND = backend   # the chain is built (and cached) on the pipe's first run
+    t = time.perf_counter()
+    s = hub.run([pid], until_stable=False)
+    return s, time.perf_counter() - t
+
+
+def main(n=1_000_000, root=None, backends=("auto",), join=False, simple=True):
     root = root or tempfile.mkdtemp(prefix="dtl-pipes-bench-")
     shutil.rmtree(root, ignore_errors=True)
     cfg = os.path.join(root, "cfg")
     os.makedirs(os.path.join(cfg, "pipes"))
-    with open(os.path.join(cfg, "pipes", "out.conf.json"), "w") as f:
-        json.dump({"_id": "out", "type": "pipe", "batch_size": 10000,
-                   "source": {"type": "dataset", "dataset": "people"},
-                   "transform": {"type": "dtl", "rules": {"default": [
-                       ["copy", "_id"], ["add", "name", ["concat", ["upper", "_S.last"], ", ", "_S.first"]],
-                       ["add", "adult", ["gte", "_S.age", 18]], ["add", "city", "_S.city"]]}}}, f)
+    t3 = json.load(open(os.path.join(HERE, "transforms", "t3.json")))
+    for b in backends:
+        for pid, p in ((f"out-{b}", _pipe(f"out-{b}", "people", SIMPLE)) if simple else (None, None),
+                       (f"t3-{b}", _pipe(f"t3-{b}", "persons", t3)) if join else (None, None)):
+            if pid:
+                with open(os.path.join(cfg, "pipes", f"{pid}.conf.json"), "w") as f:
+                    json.dump(p, f)
     hub = Hub(load_config(cfg), os.path.join(root, "data"))
-    t = time.perf_counter()
-    with hub.store.open("people", writer=True, create=True) as ds:
-        for k in range(0, n, 50_000):
-            ds.append([{"_id": f"p{i:07d}", "first": f"F{i}", "last": f"l{i}", "age": i % 90,
-                        "city": f"c{i % 1000}"} for i in range(k, min(n, k + 50_000))])
-        ds.set_populated(True)
-    load = time.perf_counter() - t
-    t = time.perf_counter()
-    s = hub.run(["out"], until_stable=False)
-    full = time.perf_counter() - t
-    assert s.ok and s["out"].changed == n, s.as_dict()
-    changed = n // 100
-    with hub.store.open("people", writer=True) as ds:
-        ds.append([{"_id": f"p{i:07d}", "first": f"G{i}", "last": f"l{i}", "age": i % 90,
-                    "city": f"c{i % 1000}"} for i in range(0, n, 100)])
-    t = time.perf_counter()
-    s2 = hub.run(["out"], until_stable=False)
-    inc = time.perf_counter() - t
-    assert s2["out"].read == changed and s2["out"].changed == changed, s2.as_dict()
+    res = {"n": n, "backends": list(backends)}
+    if simple:
+        t = time.perf_counter()
+        with hub.store.open("people", writer=True, create=True) as ds:
+            for k in range(0, n, 50_000):
+                ds.append([{"_id": f"p{i:07d}", "first": f"F{i}", "last": f"l{i}", "age": i % 90,
+                            "city": f"c{i % 1000}"} for i in range(k, min(n, k + 50_000))])
+            ds.set_populated(True)
+        res["load_source_s"] = round(time.perf_counter() - t, 2)
+        for b in backends:
+            if b == "vector":
+                res["vector_warmup_s"] = round(_warm(hub, "people", SIMPLE, b), 2)
+            s, full = _run(hub, f"out-{b}", b)
+            assert s.ok and s[f"out-{b}"].changed == n, s.as_dict()
+            res[f"full_run_s[{b}]"] = round(full, 2)
+            res[f"full_entities_per_s[{b}]"] = round(n / full)
+        changed = n // 100
+        with hub.store.open("people", writer=True) as ds:
+            ds.append([{"_id": f"p{i:07d}", "first": f"G{i}", "last": f"l{i}", "age": i % 90,
+                        "city": f"c{i % 1000}"} for i in range(0, n, 100)])
+        res["incremental_changed"] = changed
+        for b in backends:
+            s2, inc = _run(hub, f"out-{b}", b)
+            assert s2[f"out-{b}"].read == changed and s2[f"out-{b}"].changed == changed, \
+                s2.as_dict()
+            res[f"incremental_run_s[{b}]"] = round(inc, 3)
+        ref = _sink_rows(hub, f"out-{backends[0]}")
+        for b in backends[1:]:
+            assert _sink_rows(hub, f"out-{b}") == ref, f"out-{b} differs from out-{backends[0]}"
+    if join:
+        t = time.perf_counter()
+        with hub.store.open("orders", writer=True, create=True) as ds:
+            _load_ndjson(ds, os.path.join(DATA, "orders.ndjson"), 2 * n)
+            ds.ensure_index(("person",))   # the hops index: built here, not in the first run
+            ds.set_populated(True)
+        with hub.store.open("persons", writer=True, create=True) as ds:
+            _load_ndjson(ds, os.path.join(DATA, "persons.ndjson"), n)
+            ds.set_populated(True)
+        res["join_load_source_s"] = round(time.perf_counter() - t, 2)
+        for b in backends:
+            if b == "vector":
+                res["join_vector_warmup_s"] = round(_warm(hub, "persons", t3, b), 2)
+            s, full = _run(hub, f"t3-{b}", b)
+            assert s.ok and s[f"t3-{b}"].changed == n, s.as_dict()
+            res[f"join_full_run_s[{b}]"] = round(full, 2)
+            res[f"join_entities_per_s[{b}]"] = round(n / full)
+        ref = _sink_rows(hub, f"t3-{backends[0]}")
+        for b in backends[1:]:
+            assert _sink_rows(hub, f"t3-{b}") == ref, f"t3-{b} differs from t3-{backends[0]}"
     hub.close()
-    res = {"n": n, "load_source_s": round(load, 2), "full_run_s": round(full, 2),
-           "full_entities_per_s": round(n / full), "incremental_changed": changed,
-           "incremental_run_s": round(inc, 3), "incremental_over_full": round(inc / full, 4)}
     print(json.dumps(res))
     shutil.rmtree(root, ignore_errors=True)
     return res
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000,
-         sys.argv[2] if len(sys.argv) > 2 else None)
+    args = sys.argv[1:]
+    backends = ("auto",)
+    if "--backend" in args:
+        i = args.index("--backend")
+        backends = tuple(args[i + 1].split(","))
+        del args[i:i + 2]
+    flags = {a for a in args if a.startswith("--")}
+    pos = [a for a in args if not a.startswith("--")]
+    main(int(pos[0]) if pos else 1_000_000, pos[1] if len(pos) > 1 else None, backends,
+         join="--join" in flags, simple="--no-simple" not in flags)
