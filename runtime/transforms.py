@@ -114,10 +114,20 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
             batch = [remove_namespaces(e) for e in batch]
         return batch
 
+    batched = any(kind == "dtl" and tr.vector for kind, tr, _ in stages)
+
     def run_many(entities, bindings=None):
         """`run` over a list of entities, each DTL transform running the whole list as one
         batch (`Transform.apply_each`: columnar on the vector backend). Returns per input
         entity its output entities or the EntityFailure `run` would raise for it."""
+        if not batched:  # nothing gains from a batch: `run` per entity, no extra bookkeeping
+            out = []
+            for e in entities:
+                try:
+                    out.append(run(e, bindings))
+                except EntityFailure as f:
+                    out.append(f)
+            return out
         if not isinstance(entities, list):
             entities = list(entities)
         n = len(entities)
