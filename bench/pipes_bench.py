@@ -81,6 +81,23 @@ def _run(hub, pid, backend):
     return s, time.perf_counter() - t
 
 
+def _full_runs(hub, res, dataset, rules, prefix, key, backends, n):
+    """Time each backend's full run of pipe `<prefix>-<backend>` (kernels warmed first)."""
+    for b in backends:
+        if b == "vector":
+            res[f"{key}vector_warmup_s"] = round(_warm(hub, dataset, rules, b), 2)
+        s, full = _run(hub, f"{prefix}-{b}", b)
+        assert s.ok and s[f"{prefix}-{b}"].changed == n, s.as_dict()
+        res[f"{key}full_run_s[{b}]"] = round(full, 2)
+        res[f"{key}entities_per_s[{b}]" if key else f"full_entities_per_s[{b}]"] = round(n / full)
+
+
+def _same_sinks(hub, prefix, backends):
+    ref = _sink_rows(hub, f"{prefix}-{backends[0]}")
+    for b in backends[1:]:
+        assert _sink_rows(hub, f"{prefix}-{b}") == ref, f"{prefix}-{b} differs from {prefix}-{backends[0]}"
+
+
 def main(n=1_000_000, root=None, backends=("auto",), join=False, simple=True):
     root = root or tempfile.mkdtemp(prefix="dtl-pipes-bench-")
     shutil.rmtree(root, ignore_errors=True)
@@ -103,13 +120,7 @@ def main(n=1_000_000, root=None, backends=("auto",), join=False, simple=True):
                             "city": f"c{i % 1000}"} for i in range(k, min(n, k + 50_000))])
             ds.set_populated(True)
         res["load_source_s"] = round(time.perf_counter() - t, 2)
-        for b in backends:
-            if b == "vector":
-                res["vector_warmup_s"] = round(_warm(hub, "people", SIMPLE, b), 2)
-            s, full = _run(hub, f"out-{b}", b)
-            assert s.ok and s[f"out-{b}"].changed == n, s.as_dict()
-            res[f"full_run_s[{b}]"] = round(full, 2)
-            res[f"full_entities_per_s[{b}]"] = round(n / full)
+        _full_runs(hub, res, "people", SIMPLE, "out", "", backends, n)
         changed = n // 100
         with hub.store.open("people", writer=True) as ds:
             ds.append([{"_id": f"p{i:07d}", "first": f"G{i}", "last": f"l{i}", "age": i % 90,
@@ -120,9 +131,7 @@ def main(n=1_000_000, root=None, backends=("auto",), join=False, simple=True):
             assert s2[f"out-{b}"].read == changed and s2[f"out-{b}"].changed == changed, \
                 s2.as_dict()
             res[f"incremental_run_s[{b}]"] = round(inc, 3)
-        ref = _sink_rows(hub, f"out-{backends[0]}")
-        for b in backends[1:]:
-            assert _sink_rows(hub, f"out-{b}") == ref, f"out-{b} differs from out-{backends[0]}"
+        _same_sinks(hub, "out", backends)
     if join:
         t = time.perf_counter()
         with hub.store.open("orders", writer=True, create=True) as ds:
@@ -133,16 +142,8 @@ def main(n=1_000_000, root=None, backends=("auto",), join=False, simple=True):
             _load_ndjson(ds, os.path.join(DATA, "persons.ndjson"), n)
             ds.set_populated(True)
         res["join_load_source_s"] = round(time.perf_counter() - t, 2)
-        for b in backends:
-            if b == "vector":
-                res["join_vector_warmup_s"] = round(_warm(hub, "persons", t3, b), 2)
-            s, full = _run(hub, f"t3-{b}", b)
-            assert s.ok and s[f"t3-{b}"].changed == n, s.as_dict()
-            res[f"join_full_run_s[{b}]"] = round(full, 2)
-            res[f"join_entities_per_s[{b}]"] = round(n / full)
-        ref = _sink_rows(hub, f"t3-{backends[0]}")
-        for b in backends[1:]:
-            assert _sink_rows(hub, f"t3-{b}") == ref, f"t3-{b} differs from t3-{backends[0]}"
+        _full_runs(hub, res, "persons", t3, "t3", "join_", backends, n)
+        _same_sinks(hub, "t3", backends)
     hub.close()
     print(json.dumps(res))
     shutil.rmtree(root, ignore_errors=True)

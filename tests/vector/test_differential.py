@@ -12,64 +12,9 @@ import dtl
 from dtl.backends.vector import runner
 from dtl.errors import DTLError
 from dtl.transit import dumps
+from tests.vector.strategies import entities, expressions
 
 runner.STRICT = True  # an exception inside a batch is a bug here, not a reason to rerun
-
-PROPS = ["a", "b", "c", "d"]
-scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1),
-                   st.integers(-100, 100),
-                   st.floats(allow_nan=False, allow_infinity=False, width=64),
-                   st.sampled_from([0.125, 2.675, 1.005, -0.0, 1e300, 12.345]),
-                   st.text("aBß@~ -é", max_size=6))
-value = st.one_of(scalar, st.lists(scalar, max_size=3),
-                  st.lists(st.fixed_dictionaries({"x": scalar}), max_size=3))
-
-
-def column_typed(v):
-    return st.one_of(st.none(), v)
-
-
-@st.composite
-def entities(draw):
-    # per property one "home" type so that typed Arrow columns occur, plus noise
-    homes = {p: draw(st.sampled_from([st.integers(-50, 50), st.floats(-1e6, 1e6),
-                                      st.text("abc@Z", max_size=4), st.booleans(), value]))
-             for p in PROPS}
-    n = draw(st.integers(1, 12))
-    out = []
-    for i in range(n):
-        e = {"_id": str(i)}
-        for p in PROPS:
-            k = draw(st.integers(0, 9))
-            if k == 0:
-                continue  # missing
-            e[p] = None if k == 1 else draw(value) if k == 2 else draw(homes[p])
-        out.append(e)
-    return out
-
-
-leaf = st.one_of(st.sampled_from([f"_S.{p}" for p in PROPS] + ["_S.a.x", "_S.b.x", "_T.o"]),
-                 st.integers(-3, 3), st.sampled_from([1.5, 0.0, "@", "z", None, True, "é",
-                                                      "-é", ["list"]]))
-
-
-def call(children):
-    one = st.sampled_from(["upper", "lower", "first", "is-null", "is-not-null", "count",
-                           "sum", "sorted-descending", "string", "length"])
-    two = st.sampled_from(["plus", "minus", "multiply", "+", "-", "*", "eq", "neq", "gt",
-                           "gte", "lt", "lte", "split", "if-null", "concat", "round"])
-    return st.one_of(
-        st.tuples(one, children).map(lambda t: [t[0], t[1]]),
-        st.tuples(two, children, children).map(lambda t: [t[0], t[1], t[2]]),
-        st.tuples(st.sampled_from([1, 2, 3]), children).map(lambda t: ["round", t[0], t[1]]),
-        st.tuples(children, children, children).map(lambda t: ["if", *t]),
-        # the fused shape ["first", ["split", SEP, X]] and concat with several parts
-        st.tuples(st.sampled_from(["@", "é", "ab", " "]), children).map(
-            lambda t: ["first", ["split", t[0], t[1]]]),
-        st.lists(children, min_size=3, max_size=4).map(lambda xs: ["concat", *xs]))
-
-
-expressions = st.recursive(leaf, call, max_leaves=6)
 
 
 def _run(t, ents):
