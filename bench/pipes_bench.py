@@ -5,8 +5,9 @@ persons and 2N orders of bench/data/n1000000.
 
 Each backend of --backend (default auto; e.g. auto,vector) runs its own copy of every pipe on
 the same source datasets in the same process, one after the other; the sinks must hold the same
-entities (compared by `_id` and `_hash`). Before the vector backend's timed runs, its kernels
-are compiled (numba JIT, once per process) on 1,000 source entities: `*_warmup_s`.
+entities (compared by `_id` and `_hash`). Before a backend's timed run, if it batches columnar
+(vector; auto where a join pays), its kernels are compiled (numba JIT, once per process) on
+1,000 source entities: `*warmup_s[backend]`. Each timed run builds its own join views.
 
 Usage: python bench/pipes_bench.py [N] [DIR] [--backend auto,vector] [--join] [--no-simple]"""
 
@@ -59,16 +60,17 @@ def _sink_rows(hub, name):
 def _warm(hub, dataset, rules, backend):
     """Compile the numba/Arrow kernels the transform uses (once per process) on 1,000 source
     entities, outside the timed run; returns the seconds it took."""
-    if backend != "vector":
-        return 0.0
     import dtl
     from storage import StoreProvider
     t = time.perf_counter()
-    with hub.store.reader(dataset) as ds:
-        sample = list(islice(ds.entities(deleted=False), 1000))
     prov = StoreProvider(hub.store)   # not the hub's: its join views stay in the timed run
     try:
-        dtl.compile(rules, backend=backend, provider=prov, mark_filtered=True).apply_each(sample)
+        tr = dtl.compile(rules, backend=backend, provider=prov, mark_filtered=True)
+        if not tr.batched:
+            return 0.0
+        with hub.store.reader(dataset) as ds:
+            sample = list(islice(ds.entities(deleted=False), 1000))
+        tr.apply_each(sample)
     finally:
         prov.close()
     return time.perf_counter() - t
@@ -76,6 +78,7 @@ def _warm(hub, dataset, rules, backend):
 
 def _run(hub, pid, backend):
     transforms.BACKEND = backend   # the chain is built (and cached) on the pipe's first run
+    hub.provider.close()   # no join view left from another backend's run: each builds its own
     t = time.perf_counter()
     s = hub.run([pid], until_stable=False)
     return s, time.perf_counter() - t
@@ -84,8 +87,7 @@ def _run(hub, pid, backend):
 def _full_runs(hub, res, dataset, rules, prefix, key, backends, n):
     """Time each backend's full run of pipe `<prefix>-<backend>` (kernels warmed first)."""
     for b in backends:
-        if b == "vector":
-            res[f"{key}vector_warmup_s"] = round(_warm(hub, dataset, rules, b), 2)
+        res[f"{key}warmup_s[{b}]"] = round(_warm(hub, dataset, rules, b), 2)
         s, full = _run(hub, f"{prefix}-{b}", b)
         assert s.ok and s[f"{prefix}-{b}"].changed == n, s.as_dict()
         res[f"{key}full_run_s[{b}]"] = round(full, 2)

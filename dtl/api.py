@@ -77,7 +77,8 @@ class Transform:
     stages: list = field(default_factory=list)  # (Context, default closures, fast fn) per program
     mark_filtered: bool = False
     backend: str = "auto"
-    vector: list = field(default_factory=list)  # per program: VectorStage (backend="vector")
+    # per program: a VectorStage (backend="vector"; "auto" where a columnar join pays), or None
+    vector: list = field(default_factory=list)
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
@@ -146,12 +147,12 @@ class Transform:
         output entities (as `apply` returns it) or the Exception `apply` raises for it, so a
         caller can report failing entities and go on.
 
-        Compiled with backend="vector", a single program whose default rule is columnar runs
-        the whole list as one batch; if the batch raises, every entity runs on its own (so the
+        Compiled with backend="vector" (or "auto" for a rule with a columnar hops join), a
+        single program whose default rule is columnar runs the whole list as one batch; if the batch raises, every entity runs on its own (so the
         results and errors are always those of `apply`)."""
         if not isinstance(entities, list):
             entities = list(entities)
-        if self.vector and len(self.stages) == 1 and self.vector[0].run is not None and \
+        if len(self.stages) == 1 and self._columnar(0) and \
                 len(entities) > 1 and all(type(e) is dict for e in entities):
             got = self._columnar_each(entities, bindings)
             if got is not None:
@@ -186,9 +187,19 @@ class Transform:
                 out[i] = [r]
         return out
 
+    def _columnar(self, i: int) -> bool:
+        """Whether program i runs batches columnar (a VectorStage with a columnar rule)."""
+        return i < len(self.vector) and self.vector[i] is not None and \
+            self.vector[i].run is not None
+
+    @property
+    def batched(self) -> bool:
+        """Whether some program gains from whole batches (apply_each / apply_batch)."""
+        return any(self._columnar(i) for i in range(len(self.stages)))
+
     def apply_many(self, entities, batch_size: int = 4096):
         """Stream: yields every output entity of every input entity."""
-        if self.backend != "vector":
+        if not self.batched:
             for e in entities:
                 yield from self.apply(e)
             return
@@ -210,13 +221,13 @@ class Transform:
         Returns the output entities in input order, as a list of dicts, or with
         output="arrow" as a pyarrow.Table (values that have no one Arrow type become
         transit-JSON text). Columnar rules run on the vector backend when it was compiled
-        with backend="vector"; other rules, and a batch where a kernel raises, run entity by
+        with backend="vector" (with "auto": rules with a columnar hops join); other rules, and a batch where a kernel raises, run entity by
         entity, so results and errors are always the closure backend's."""
         from dtl.backends.vector import runner
         import pyarrow as pa
         rows = None
         for i, (ctx, default, fast) in enumerate(self.stages):
-            stage = self.vector[i] if self.vector else None
+            stage = self.vector[i] if self._columnar(i) else None
             if rows is None and not isinstance(batch, list):
                 if isinstance(batch, pa.Table):
                     batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else \
@@ -302,9 +313,11 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
         comp = Compiler(ctx)
         default = comp.program(p)
         fast = None
-        if backend == "vector":
+        if backend == "vector" or (backend == "auto" and _batch_join(p, opts)):
             from dtl.backends.vector.runner import VectorStage
             t.vector.append(VectorStage(p, comp))
+        elif backend == "auto":
+            t.vector.append(None)  # this program's batches run row at a time
         if backend in ("auto", "vector"):
             for rule in p.rules:
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
@@ -314,6 +327,12 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
 
 
 BACKENDS = ("auto", "closure", "vector")
+
+
+def _batch_join(program, opts) -> bool:
+    from dtl.backends.vector.analysis import pays_in_batches
+    rule = program.rule("default")
+    return rule is not None and pays_in_batches(rule.transforms, opts.namespaced_identifiers)
 
 
 def _to_arrow(rows: list):

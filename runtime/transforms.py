@@ -114,7 +114,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
             batch = [remove_namespaces(e) for e in batch]
         return batch
 
-    batched = any(kind == "dtl" and tr.vector for kind, tr, _ in stages)
+    batched = any(kind == "dtl" and tr.batched for kind, tr, _ in stages)
 
     def run_many(entities, bindings=None):
         """`run` over a list of entities, each DTL transform running the whole list as one

@@ -126,3 +126,26 @@ def test_not_columnar_rules_and_chained_programs_run_per_entity(lenient):
                           backend="vector")
     assert creates.vector[0].run is None
     assert creates.apply_each(ents) == [[{"_id": "1"}, {"_id": "k"}], [{"_id": "2"}, {"_id": "k"}]]
+
+
+def test_auto_batches_columnar_only_where_a_columnar_join_pays(lenient):
+    from dtl.ir.explain import render_text
+    join = {"default": [["copy", "_id"],
+                        ["add", "n", ["count", ["hops", {"datasets": ["orders o"],
+                                                         "where": ["eq", "_S._id", "o.p"]}]]]]}
+    orders = [{"_id": "o1", "p": "a"}, {"_id": "o2", "p": "a"}, {"_id": "o3", "p": "b"}]
+    auto = dtl.compile(join, backend="auto", datasets={"orders": orders})
+    assert auto.batched
+    spy = auto.vector[0].run = _Counting(auto.vector[0].run)
+    assert auto.apply_each([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}]) == [
+        [{"_id": "a", "n": 2}], [{"_id": "b", "n": 1}], [{"_id": "c", "n": 0}]]
+    assert spy.calls == 1
+    assert "batches: vector" in render_text(auto.programs)
+    # a plain map, and a join that is not one plain eq (two datasets), stay row at a time
+    plain = dtl.compile({"default": [["copy", "_id"], ["add", "x", ["upper", "_S.n"]]]})
+    assert not plain.batched and "batches" not in render_text(plain.programs)
+    two = {"default": [["add", "n", ["count", ["hops", {
+        "datasets": ["orders o", "orders q"],
+        "where": [["eq", "_S._id", "o.p"], ["eq", "o.p", "q.p"]]}]]]]}
+    assert not dtl.compile(two, datasets={"orders": orders}).batched
+    assert not dtl.compile(join, backend="closure", datasets={"orders": orders}).batched
