@@ -259,3 +259,27 @@ def test_store_provider_derived_is_emptied_when_the_dataset_changes(tmp_path):
     assert prov.derived("orders") is d2
     assert prov.derived("missing") == {}
     prov.close()
+
+
+def test_a_receiver_transforms_the_posted_batch_at_once(tmp_path, monkeypatch, spies):
+    """http_endpoint: the posted entities go through a join rule as one columnar batch (auto);
+    a failing entity still fails the whole request and writes nothing."""
+    from runtime.config import load_config
+    from runtime.hub import Hub
+    join = [rule for rule in RULES["default"] if rule[0] != "filter" and
+            (rule[0] != "add" or rule[1] != "year")]
+    pipes = [receiver("orders"), receiver("rx", transform={"type": "dtl", "rules": {
+        "default": join}})]
+    monkeypatch.setattr(transforms, "BACKEND", "auto")
+    with Hub(load_config(write_config(str(tmp_path / "config"), pipes)),
+             str(tmp_path / "data")) as hub:
+        hub.post("orders", ORDERS)
+        hub.post("rx", [{"_id": "p1", "name": "a"}, {"_id": "p2", "name": "b"},
+                        {"_id": "p3", "name": "c"}])
+        assert spies["columnar"] == 1
+        assert [(e["_id"], e["name"], e["order_count"], e["order_total"])
+                for e in hub.output("rx")] == [("p1", "A", 2, 12.5), ("p2", "B", 1, 4.0),
+                                               ("p3", "C", 0, 0.0)]
+        with pytest.raises(Exception, match="without a string _id"):
+            hub.post("rx", [{"_id": "p8", "name": "x"}, {"_id": 5}, {"_id": "p9"}])
+        assert [e["_id"] for e in hub.output("rx")] == ["p1", "p2", "p3"]
