@@ -9,6 +9,7 @@ from pathlib import Path as FsPath
 from dtl.backends.closure.compiler import Compiler, run_rule
 from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env, Options
 from dtl.backends.pysource.compiler import compile_rule
+from dtl.backends.vector.analysis import pays_in_batches
 from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError, Span
 from dtl.ir.lower import lower_expression, lower_program
 from dtl.ir.nodes import Program
@@ -148,8 +149,9 @@ class Transform:
         caller can report failing entities and go on.
 
         Compiled with backend="vector" (or "auto" for a rule with a columnar hops join), a
-        single program whose default rule is columnar runs the whole list as one batch; if the batch raises, every entity runs on its own (so the
-        results and errors are always those of `apply`)."""
+        single program whose default rule is columnar runs the whole list as one batch; if
+        the batch raises, every entity runs on its own (so the results and errors are always
+        those of `apply`)."""
         if not isinstance(entities, list):
             entities = list(entities)
         if len(self.stages) == 1 and self._columnar(0) and \
@@ -168,24 +170,13 @@ class Transform:
     def _columnar_each(self, entities, bindings):
         """Per input entity its outputs from one columnar run, or None if the batch raised."""
         from dtl.backends.vector import runner
-        ctx = self.stages[0][0]
-        b = runner.batch_from_dicts(entities, ctx, bindings)
-        filtered = {} if self.mark_filtered else None
+        b = runner.batch_from_dicts(entities, self.stages[0][0], bindings)
         try:
-            self.vector[0].run(b, filtered)
-            rows = b.target_rows()
+            return self.vector[0].each(b, self.mark_filtered)
         except Exception:
             if runner.STRICT:
                 raise
             return None
-        out = [[] for _ in entities]
-        for i, r in zip(b.index.tolist(), rows):
-            out[i] = [r]
-        if filtered:
-            for i, r in filtered.items():
-                r["_filtered"] = True
-                out[i] = [r]
-        return out
 
     def _columnar(self, i: int) -> bool:
         """Whether program i runs batches columnar (a VectorStage with a columnar rule)."""
@@ -221,8 +212,9 @@ class Transform:
         Returns the output entities in input order, as a list of dicts, or with
         output="arrow" as a pyarrow.Table (values that have no one Arrow type become
         transit-JSON text). Columnar rules run on the vector backend when it was compiled
-        with backend="vector" (with "auto": rules with a columnar hops join); other rules, and a batch where a kernel raises, run entity by
-        entity, so results and errors are always the closure backend's."""
+        with backend="vector" (with "auto": rules with a columnar hops join); other rules,
+        and a batch where a kernel raises, run entity by entity, so results and errors are
+        always the closure backend's."""
         from dtl.backends.vector import runner
         import pyarrow as pa
         rows = None
@@ -313,7 +305,8 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
         comp = Compiler(ctx)
         default = comp.program(p)
         fast = None
-        if backend == "vector" or (backend == "auto" and _batch_join(p, opts)):
+        if backend == "vector" or (backend == "auto" and
+                                   pays_in_batches(p, opts.namespaced_identifiers)):
             from dtl.backends.vector.runner import VectorStage
             t.vector.append(VectorStage(p, comp))
         elif backend == "auto":
@@ -327,12 +320,6 @@ def _compile(source, file, options, provider, datasets, mark_filtered, services,
 
 
 BACKENDS = ("auto", "closure", "vector")
-
-
-def _batch_join(program, opts) -> bool:
-    from dtl.backends.vector.analysis import pays_in_batches
-    rule = program.rule("default")
-    return rule is not None and pays_in_batches(rule.transforms, opts.namespaced_identifiers)
 
 
 def _to_arrow(rows: list):

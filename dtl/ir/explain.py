@@ -29,8 +29,7 @@ def _plans(program: Program, backend: str) -> dict:
     comp.program(program)
     plans = {r.name: plan_rule(r, comp) for r in program.rules}
     from dtl.backends.vector.analysis import pays_in_batches
-    rule = program.rule("default")
-    if rule is not None and pays_in_batches(rule.transforms, False):
+    if pays_in_batches(program, False):
         # one entity runs the generated code; a batch (apply_each, pipes) runs columnar
         vec = _vector_plans(program)["default"]
         plans["default"] = [f"{g}; batches: {v}" for g, v in zip(plans["default"], vec)]

@@ -239,11 +239,14 @@ class Compiler:
             i += 1
         return i == len(names)
 
+    def constant(self, node, spec):
+        """The value of a pure call on constants, evaluated now (raises what it raises)."""
+        return self.eager(node, _unpure(spec))(Env({}, {}, self.ctx))
+
     def _fold(self, node, spec, args):
         """Evaluate a pure call on constants once, at compile time."""
         try:
-            env = Env({}, {}, self.ctx)
-            value = self.eager(node, _unpure(spec))(env)
+            value = self.constant(node, spec)
         except Exception:
             return None
         if isinstance(value, dict | list):

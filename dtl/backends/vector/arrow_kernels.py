@@ -234,7 +234,7 @@ def list_if_null(n, values: Col, fallback: Col):
     """if-null over a list column with the constant [] as fallback: DTL's nullish rows (null,
     [] or a null first element) become [], so only null lists change (to empty ones). Rows
     whose first element is null, and other fallbacks, go per row."""
-    if not (fallback.is_const and fallback.const == [] and type(fallback.const) is list):
+    if not (fallback.is_const and type(fallback.const) is list and not fallback.const):
         return None
     arr = values.arr
     offs = np.asarray(arr.offsets)

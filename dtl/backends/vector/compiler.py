@@ -18,6 +18,7 @@ from dtl.backends.vector import analysis
 from dtl.backends.vector import arrow_kernels as K
 from dtl.backends.vector import joins
 from dtl.backends.vector import numba_kernels as NB
+from dtl.backends.vector import string_kernels as SK
 from dtl.backends.vector.columns import Col, MISSING, from_values
 from dtl.functions.hops import _flat, plan_hops
 from dtl.functions.nulls import is_nullish
@@ -176,9 +177,8 @@ class VectorCompiler:
     def fold(self, node):
         """A pure call on literals, evaluated once; lists and dicts too (unlike the closure
         compiler's fold): a constant column hands every row its own copy (Col.values)."""
-        from dtl.backends.closure.compiler import _unpure
         try:
-            return self.c.eager(node, _unpure(node.spec))(Env({}, {}, self.c.ctx))
+            return self.c.constant(node, node.spec)
         except Exception:  # noqa: BLE001 - the error belongs to run time, per row
             return _NO_VALUE
 
@@ -201,7 +201,7 @@ class VectorCompiler:
         def ev(b):
             c = values(b)
             if c.arr is not None and c.py is None and c.ints is None and c.arr.type == K.STR:
-                return Col(b.n, arr=K.SK.before_first(c.arr, sep.value))
+                return Col(b.n, arr=SK.before_first(c.arr, sep.value))
             return first(b, [split(b, [Col.constant(b.n, sep.value), c])])
         return ev
 

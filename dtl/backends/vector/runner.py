@@ -20,18 +20,22 @@ class VectorStage:
         rule = program.rule("default")
         self.run = VectorCompiler(closures).rule(rule.transforms if rule else ())
 
-    def rows(self, batch, mark_filtered: bool, bindings=None):
-        """Transform a prepared Batch; returns the output rows in input order."""
+    def each(self, batch, mark_filtered: bool) -> list[list]:
+        """Transform a prepared Batch; returns per input row its outputs: [target], a
+        `_filtered` target when filtered and marked, else []."""
         filtered = {} if mark_filtered else None
         self.run(batch, filtered)
-        out = batch.target_rows()
-        if not filtered:
-            return out
-        for r in filtered.values():
+        out = [[] for _ in range(batch.n0)]
+        for i, r in zip(batch.index.tolist(), batch.target_rows()):
+            out[i] = [r]
+        for i, r in (filtered or {}).items():
             r["_filtered"] = True
-        merged = dict(zip((int(i) for i in batch.index), out))
-        merged.update(filtered)
-        return [merged[i] for i in sorted(merged)]
+            out[i] = [r]
+        return out
+
+    def rows(self, batch, mark_filtered: bool, bindings=None):
+        """Transform a prepared Batch; returns the output rows in input order."""
+        return [r for rs in self.each(batch, mark_filtered) for r in rs]
 
 
 def batch_from_dicts(rows: list, ctx, bindings=None) -> Batch:
