@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from runtime.execlog import ExecLog
 from runtime.state import FileState
-from runtime.transforms import EntityFailure, build_chain
+from runtime.transforms import EntityFailure
 
 
 class PumpFailed(Exception):
@@ -76,150 +76,23 @@ class Pump:
 
     # -- one run ----------------------------------------------------------------------------
     def run(self, *, full=False, keep_going=False, progress=None) -> PipeRun:
-        pipe = self.pipe
-        res = PipeRun(pipe.id)
-        why = self.hub.skip_reason(pipe)
+        res = PipeRun(self.pipe.id)
+        why = self.hub.skip_reason(self.pipe)
         if why:
             res.status, res.reason = "skipped", why
             return res
-        t0 = time.perf_counter()
-        run_id = str(uuid.uuid4())
-        source = self.hub._make_source(pipe)
-        sink = self.hub._make_sink(pipe)
-        tracker = self.hub._tracker(pipe)
-        gc_was = gc.isenabled()
+        r = _Run(self, res, keep_going, progress)
         try:
-            state = self.load_state(sink)
-            resumed_full = bool(state.get("full"))
-            incremental = source.supports_since and state.get("since") is not None \
-                and not full and not resumed_full
-            since = state.get("since") if incremental else None
-            res.sync_type = "incremental" if incremental else "full"
-            queue, dep_offsets = [], dict(state.get("deps") or {})
-            if tracker is not None:
-                if incremental:
-                    queue, dep_offsets = tracker.queue(source, dep_offsets)
-                else:
-                    dep_offsets = tracker.ends()
-            self.log.event("pump-started", run_id, sync_type=res.sync_type,
-                           start_time=self.hub.clock())
-            chain = self.hub._chain(pipe)
-            sink.begin(not incremental)
-            max_consec = int(pipe.pump.get("max_consecutive_write_errors", 1) or 1)
-            consec = [0]
-            dead_letter = pipe.pump.get("dead_letter_dataset")
-            state = {**state, "deps": dep_offsets if not incremental or not queue else
-                     dict(state.get("deps") or {}), "full": not incremental and source.supports_since}
-            state["since"] = since
-            gc.disable()
-
-            run_many = getattr(chain, "run_many", None)
-
-            def process(entities):
-                outs = []
-                # the whole batch through the transforms at once (columnar on the vector
-                # backend); failures come back per entity and are handled one by one below
-                results = run_many(entities) if run_many is not None else None
-                for k, e in enumerate(entities):
-                    try:
-                        if results is None:
-                            out = chain(e)
-                        else:
-                            out = results[k]
-                            if isinstance(out, EntityFailure):
-                                raise out
-                        if e.get("$replaced") and e.get("_deleted"):
-                            for o in out:
-                                o["_filtered"] = True
-                        outs.extend(out)
-                        consec[0] = 0
-                    except EntityFailure as ex:
-                        res.errors += 1
-                        consec[0] += 1
-                        ev = self.log.entity_error(ex.entity, str(ex), ex.cause, run_id=run_id)
-                        res.error_events.append(ev)
-                        if dead_letter:
-                            self.hub._dead_letter(dead_letter, ex.entity, str(ex))
-                        if consec[0] >= max_consec and not keep_going:
-                            raise PumpFailed(f"entity {ex.entity.get('_id')!r}: {ex} "
-                                             f"(max_consecutive_write_errors {max_consec})") from ex
-                return outs
-
-            def on_event(kind, message, **fields):   # connector retries, in the log
-                self.log.event(kind, str(uuid.uuid4()), message=message, run=run_id,
-                               **fields)
-            for part in (source, sink):
-                if hasattr(part, "on_event"):
-                    part.on_event = on_event
-
-            for batch in source.read(since):
-                for bad, msg in batch.errors:      # bad rows/lines: logged, the rest go on
-                    res.errors += 1
-                    res.error_events.append(self.log.event(
-                        "read-error", str(uuid.uuid4()), entity=_plain(bad),
-                        original_error_message=msg, run=run_id))
-                outs = process(batch.entities)
-                res.read += len(batch.entities)
-                if batch.since is not None:
-                    state["since"] = batch.since
-                res.written += len(outs)
-                res.changed += self._write(sink, outs, state, res, run_id)
-                if progress:
-                    progress(pipe.id, res)
-            if queue:
-                res.queued = len(queue)
-                limit = state.get("since")
-                for ents in source.refetch(queue, limit):
-                    outs = process(ents)
-                    res.read += len(ents)
-                    res.written += len(outs)
-                    res.changed += self._write(sink, outs, state, res, run_id)
-                    if progress:
-                        progress(pipe.id, res)
-                state["deps"] = dep_offsets
-            state["full"] = False
-            state["runs"] = int(state.get("runs") or 0) + 1
-            n = sink.finish(state, not incremental, True)
-            if not sink.atomic_state:
-                self.save_state(state)
-            res.deleted = n
-            res.changed += n
-            if hasattr(sink, "set_populated") and source.populated():
-                sink.set_populated()
-            res.seconds = time.perf_counter() - t0
-            self.log.event("pump-completed", run_id, sync_type=res.sync_type,
-                           end_time=self.hub.clock(), total_time=res.seconds,
-                           entities_succeeded=res.written, entities_failed=res.errors,
-                           metrics={"entities.changes_last_run": res.changed,
-                                    "entities.entities_last_run": res.read,
-                                    "entities.write_errors_last_run": res.errors,
-                                    "dependencies.queued_last_run": res.queued})
+            r.open()
+            r.plan(full)
+            r.read()
+            r.requeue()
+            r.finish()
         except Exception as ex:  # noqa: BLE001 - a failed run is logged, then reported
-            res.status, res.reason = "failed", str(ex)
-            res.seconds = time.perf_counter() - t0
-            import traceback
-            self.log.event("pump-failed", run_id, sync_type=res.sync_type,
-                           reason_why_stopped=str(ex), end_time=self.hub.clock(),
-                           traceback=traceback.format_exc(),
-                           original_error_message=str(ex))
+            r.failed(ex)
         finally:
-            if gc_was:
-                gc.enable()
-            source.close()
-            sink.close()
-            self.log.close()
+            r.close()
         return res
-
-    def _write(self, sink, outs, state, res, run_id):
-        stored, problems = sink.write(outs, dict(state))
-        if getattr(sink, "checkpoint", False):
-            # connector sinks commit per batch: keep the marker in step with what they hold
-            self.save_state(state, sink)
-        for pos, eid, msg in problems:
-            res.errors += 1
-            ent = outs[pos] if pos is not None and pos < len(outs) else {"_id": eid}
-            res.error_events.append(self.log.entity_error(ent, msg, run_id=run_id))
-        return stored
 
     # -- inbox (http_endpoint source) ----------------------------------------------------------
     def receive(self, entities):
@@ -227,9 +100,7 @@ class Pump:
         outs = []
         # one batch through the transforms (columnar where it pays); the first failing
         # entity fails the whole request, as before, and nothing is written
-        run_many = getattr(chain, "run_many", None)
-        results = run_many(list(entities)) if run_many is not None else \
-            [chain(e) for e in entities]
+        results = chain.run_many(list(entities))
         for out in results:
             if isinstance(out, EntityFailure):
                 raise out
@@ -240,11 +111,180 @@ class Pump:
             stored, problems = sink.write(outs, state or None, strict=True)
             if problems:
                 raise ValueError("; ".join(f"{eid!r}: {m}" for _, eid, m in problems))
-            if hasattr(sink, "set_populated"):
+            if sink.populates:
                 sink.set_populated()
             return stored
         finally:
             sink.close()
+
+
+class _Run:
+    """One run of a pump, in the steps `Pump.run` calls: open the parts, plan (state, sync
+    type, dependency queue), read the source batch by batch, re-read queued dependents, finish
+    (deletion tracking, final state, populated) - or fail - and close."""
+
+    def __init__(self, pump, res, keep_going, progress):
+        self.pump, self.hub, self.pipe, self.res = pump, pump.hub, pump.pipe, res
+        self.log = pump.log
+        self.keep_going, self.progress = keep_going, progress
+        self.run_id = str(uuid.uuid4())
+        self.t0 = time.perf_counter()
+        self.source = self.sink = self.tracker = None
+        self.gc_was = gc.isenabled()
+        self.consec = 0
+        self.incremental = False
+        self.queue, self.dep_offsets, self.state = [], {}, {}
+
+    # -- steps ------------------------------------------------------------------------------
+    def open(self):
+        self.source = self.hub._make_source(self.pipe)
+        self.sink = self.hub._make_sink(self.pipe)
+        self.tracker = self.hub._tracker(self.pipe)
+        self.source.on_event = self.sink.on_event = self._on_event
+
+    def plan(self, full):
+        pipe, res, source = self.pipe, self.res, self.source
+        state = self.pump.load_state(self.sink)
+        resumed_full = bool(state.get("full"))
+        incremental = source.supports_since and state.get("since") is not None \
+            and not full and not resumed_full
+        res.sync_type = "incremental" if incremental else "full"
+        deps = dict(state.get("deps") or {})
+        if self.tracker is not None:
+            if incremental:
+                self.queue, self.dep_offsets = self.tracker.queue(source, deps)
+            else:
+                self.dep_offsets = self.tracker.ends()
+        else:
+            self.dep_offsets = deps
+        self.log.event("pump-started", self.run_id, sync_type=res.sync_type,
+                       start_time=self.hub.clock())
+        self.chain = self.hub._chain(pipe)
+        self.sink.begin(not incremental)
+        self.max_consec = int(pipe.pump.get("max_consecutive_write_errors", 1) or 1)
+        self.dead_letter = pipe.pump.get("dead_letter_dataset")
+        self.incremental = incremental
+        # the dependency offsets move with the first batch unless queued re-reads must
+        # finish first (then they move at the end, see requeue)
+        self.state = {**state, "deps": self.dep_offsets if not incremental or not self.queue
+                      else deps, "full": not incremental and source.supports_since,
+                      "since": state.get("since") if incremental else None}
+        gc.disable()   # entities are acyclic: the cyclic GC only slows bulk work
+
+    def read(self):
+        res = self.res
+        for batch in self.source.read(self.state["since"]):
+            for bad, msg in batch.errors:      # bad rows/lines: logged, the rest go on
+                res.errors += 1
+                res.error_events.append(self.log.event(
+                    "read-error", str(uuid.uuid4()), entity=_plain(bad),
+                    original_error_message=msg, run=self.run_id))
+            self._batch(batch.entities, batch.since)
+
+    def requeue(self):
+        if not self.queue:
+            return
+        self.res.queued = len(self.queue)
+        for ents in self.source.refetch(self.queue, self.state.get("since")):
+            self._batch(ents, None)
+        self.state["deps"] = self.dep_offsets
+
+    def finish(self):
+        res, state, sink = self.res, self.state, self.sink
+        state["full"] = False
+        state["runs"] = int(state.get("runs") or 0) + 1
+        n = sink.finish(state, not self.incremental, True)
+        if not sink.atomic_state:
+            self.pump.save_state(state)
+        res.deleted = n
+        res.changed += n
+        if sink.populates and self.source.populated():
+            sink.set_populated()
+        res.seconds = time.perf_counter() - self.t0
+        self.log.event("pump-completed", self.run_id, sync_type=res.sync_type,
+                       end_time=self.hub.clock(), total_time=res.seconds,
+                       entities_succeeded=res.written, entities_failed=res.errors,
+                       metrics={"entities.changes_last_run": res.changed,
+                                "entities.entities_last_run": res.read,
+                                "entities.write_errors_last_run": res.errors,
+                                "dependencies.queued_last_run": res.queued})
+
+    def failed(self, ex):
+        import traceback
+        res = self.res
+        res.status, res.reason = "failed", str(ex)
+        res.seconds = time.perf_counter() - self.t0
+        self.log.event("pump-failed", self.run_id, sync_type=res.sync_type,
+                       reason_why_stopped=str(ex), end_time=self.hub.clock(),
+                       traceback=traceback.format_exc(), original_error_message=str(ex))
+
+    def close(self):
+        if self.gc_was:
+            gc.enable()
+        try:
+            if self.source is not None:
+                self.source.close()
+        finally:
+            try:
+                if self.sink is not None:
+                    self.sink.close()   # commits a staged group: batches done stay done
+            finally:
+                self.log.close()
+
+    # -- one batch ----------------------------------------------------------------------------
+    def _batch(self, entities, since):
+        res = self.res
+        outs = self.transform(entities)
+        res.read += len(entities)
+        if since is not None:
+            self.state["since"] = since
+        res.written += len(outs)
+        res.changed += self.write(outs)
+        if self.progress:
+            self.progress(self.pipe.id, res)
+
+    def transform(self, entities):
+        """The batch through the transforms at once (columnar where it pays); failures come
+        back per entity and are handled one by one."""
+        res, outs = self.res, []
+        results = self.chain.run_many(entities)
+        for e, out in zip(entities, results):
+            if isinstance(out, EntityFailure):
+                self._entity_failed(out)
+                continue
+            if e.get("$replaced") and e.get("_deleted"):
+                for o in out:
+                    o["_filtered"] = True
+            outs.extend(out)
+            self.consec = 0
+        return outs
+
+    def _entity_failed(self, ex):
+        res = self.res
+        res.errors += 1
+        self.consec += 1
+        res.error_events.append(self.log.entity_error(ex.entity, str(ex), ex.cause,
+                                                      run_id=self.run_id))
+        if self.dead_letter:
+            self.hub._dead_letter(self.dead_letter, ex.entity, str(ex))
+        if self.consec >= self.max_consec and not self.keep_going:
+            raise PumpFailed(f"entity {ex.entity.get('_id')!r}: {ex} "
+                             f"(max_consecutive_write_errors {self.max_consec})") from ex
+
+    def write(self, outs):
+        sink, res = self.sink, self.res
+        stored, problems = sink.write(outs, dict(self.state))
+        if sink.checkpoint:
+            # connector sinks commit per batch: keep the marker in step with what they hold
+            self.pump.save_state(self.state, sink)
+        for pos, eid, msg in problems:
+            res.errors += 1
+            ent = outs[pos] if pos is not None and pos < len(outs) else {"_id": eid}
+            res.error_events.append(self.log.entity_error(ent, msg, run_id=self.run_id))
+        return stored
+
+    def _on_event(self, kind, message, **fields):   # connector retries, in the log
+        self.log.event(kind, str(uuid.uuid4()), message=message, run=self.run_id, **fields)
 
 
 def _plain(e):

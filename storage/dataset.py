@@ -24,6 +24,12 @@ import pyarrow.compute as pc
 from storage import hashing, log, segments
 from storage.errors import (CorruptionError, EntityError, StorageError, WriterLockedError)
 from storage.index import HEADER, Index, id_key
+from storage.state import CHECKPOINT_EVERY, LogState, State, load_checkpoint, save_checkpoint
+
+GROUP_ROWS = 65_536    # a grouped append commits once this many versions are pending...
+GROUP_SECONDS = 1.0    # ...or this long after the group's first batch
+MERGE_SMALL = 4_096    # segments with fewer rows are small: merged once there are MERGE_AFTER
+MERGE_AFTER = 16       # of them at the end of the log
 
 OUT_NAMES = {"offset": "_updated", "deleted": "_deleted", "ts": "_ts", "hash": "_hash",
              "previous": "_previous"}
@@ -46,59 +52,43 @@ class AppendStats:
         return d
 
 
-class State:
-    """What the commit log says, up to some commit: segments, offsets, flags, metadata."""
+class _Group:
+    """Versions staged by grouped appends, committed together (one segment, one log record,
+    one index transaction). `latest` maps each staged `_id` to its newest staged version, so
+    change detection sees staged versions as if they were committed."""
 
-    def __init__(self, records):
-        self.seq = 0
-        self.segments: list[dict] = []
-        self.last_offset = -1
+    __slots__ = ("offs", "ids", "dels", "hashes", "prevs", "bodies", "stripped", "ts", "latest",
+                 "meta", "props", "t0")
+
+    def __init__(self):
+        self.offs, self.ids, self.dels, self.hashes, self.prevs = [], [], [], [], []
+        self.bodies, self.stripped, self.ts = [], [], []
+        self.latest: dict = {}
         self.meta: dict = {}
         self.props: dict = {}
-        self.log_exists = self.log_deleted = 0
-        for r in records:
-            self.add(r)
-
-    def add(self, r):
-        self.seq = r["seq"]
-        k = r["kind"]
-        if k == "append":
-            s = r["segment"]
-            self.segments.append(s)
-            self.last_offset = s["last"]
-            self.log_deleted += s["deleted"]
-            self.log_exists += s["rows"] - s["deleted"]
-        elif k == "compact":
-            gone = set(r["remove"])
-            for s in self.segments:
-                if s["file"] in gone:
-                    self.log_deleted -= s["deleted"]
-                    self.log_exists -= s["rows"] - s["deleted"]
-            kept = [s for s in self.segments if s["file"] not in gone]
-            for s in r["add"]:
-                self.log_deleted += s["deleted"]
-                self.log_exists += s["rows"] - s["deleted"]
-            self.segments = sorted(kept + r["add"], key=lambda s: s["first"])
-        if r.get("meta"):
-            self.meta.update(r["meta"])
-        if r.get("props"):
-            self.props.update(r["props"])
-
-    @property
-    def firsts(self):
-        return [s["first"] for s in self.segments]
+        self.t0 = time.monotonic()
 
 
 class Dataset:
-    """Open with `writer=True` to append (takes the dataset's cross-process writer lock)."""
+    """Open with `writer=True` to append (takes the dataset's cross-process writer lock).
+
+    Grouped appends (`append(..., group=True)`) are staged and committed together once
+    `group_rows` versions are pending or `group_seconds` have passed since the group's first
+    batch, and always before the writer reads, compacts, commits metadata or closes: what a
+    grouped append returns is durable only after that commit, together with its `meta`."""
 
     def __init__(self, directory: str, name: str, writer: bool = False, fsync: bool = True):
         self.dir = directory
         self.name = name
         self.writer = writer
         self.fsync = fsync
+        self.group_rows = GROUP_ROWS
+        self.group_seconds = GROUP_SECONDS
         self._lock_fd = None
         self._log = None
+        self._group = None
+        self._state = None       # writer: the committed state, kept incrementally
+        self._rstate = None      # reader: the log read incrementally, up to the index
         self.index = None
         if not os.path.isdir(directory):
             raise StorageError(f"no dataset directory {directory}")
@@ -106,7 +96,15 @@ class Dataset:
         try:
             if writer:
                 self._lock()
-                self._log = log.LogWriter(self.log_path, fsync=fsync)
+                ck = load_checkpoint(directory, self.log_path) \
+                    if os.path.exists(self.log_path) else None
+                self._log = log.LogWriter(self.log_path, fsync=fsync,
+                                          start=None if ck is None else (ck[1], ck[0].seq))
+                self._state = State() if ck is None else ck[0]
+                for r in self._log.records:
+                    self._state.add(r)
+            else:
+                self._rstate = LogState(directory, self.log_path)
             self.index = Index(os.path.join(directory, "index"))
             if writer:
                 self._recover()
@@ -132,15 +130,22 @@ class Dataset:
         self._lock_fd = fd
 
     def close(self):
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self.index is not None:
-            self.index.close()
-            self.index = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
-            self._lock_fd = None
+        try:
+            if self._log is not None and self._log.fd is not None:
+                self.flush()
+                if self._log.records and self._log.last_line:
+                    self._checkpoint()
+        finally:
+            self._group = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+            if self.index is not None:
+                self.index.close()
+                self.index = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the flock
+                self._lock_fd = None
 
     def __enter__(self):
         return self
@@ -149,12 +154,10 @@ class Dataset:
         self.close()
 
     def _recover(self):
-        recs = self._log.records
-        if not recs:
-            self._log.append({"kind": "meta", "props": {"generation": str(uuid.uuid4()),
-                                                        "populated": False}})
-            recs = self._log.records
-        st = State(recs)
+        if self._state.seq == 0:
+            self._commit({"kind": "meta", "props": {"generation": str(uuid.uuid4()),
+                                                    "populated": False}})
+        st = self._state
         live = {s["file"] for s in st.segments}
         for f in os.listdir(self.dir):
             if f.startswith("tmp-") or (f.startswith("seg-") and f not in live):
@@ -163,8 +166,11 @@ class Dataset:
         if iseq > st.seq:  # the index is ahead of the log (log lost?): rebuild it
             self.rebuild_index()
             return
-        for r in recs[iseq:]:
-            self._apply_record(r)
+        if iseq < st.seq:
+            recs = self._log.records if iseq >= self._log.base_seq else self._log.all_records()
+            base = self._log.base_seq if recs is self._log.records else 0
+            for r in recs[iseq - base:]:
+                self._apply_record(r)
 
     def _apply_record(self, r):
         if r["kind"] == "append":
@@ -182,22 +188,38 @@ class Dataset:
     def rebuild_index(self):
         """Rebuild every index from the segments (the log is the truth)."""
         self._need_writer()
+        self.flush()
         self.index.clear()
-        for r in self._log.records:
+        for r in self._log.all_records():
             self._apply_record(r)
 
     def _need_writer(self):
         if not self.writer or self._log is None:
             raise StorageError(f"dataset {self.name!r} is open read-only")
 
+    def _commit(self, rec: dict) -> dict:
+        """Append a commit record (the commit point) and fold it into the state."""
+        rec = self._log.append(rec)
+        self._state.add(rec)
+        return rec
+
+    def _checkpoint(self):
+        save_checkpoint(self.dir, self._state, self._log.pos, self._log.last_line)
+        self._log.forget()
+
+    def _applied(self, seq: int):
+        """After the index applied commit `seq`: checkpoint now and then."""
+        if seq % CHECKPOINT_EVERY == 0:
+            self._checkpoint()
+
     # -- state ---------------------------------------------------------------------------
     def state(self) -> State:
-        """The committed state readers see: log records up to what the indexes applied."""
+        """The committed state readers see: log records up to what the indexes applied (a
+        writer commits its pending group first)."""
         if self._log is not None:
-            return State(self._log.records)
-        recs, _ = log.read(self.log_path)
-        iseq = self.index.seq()
-        return State(recs[:iseq])
+            self.flush()
+            return self._state
+        return self._rstate.upto(self.index.seq())
 
     @property
     def last_offset(self) -> int:
@@ -227,18 +249,25 @@ class Dataset:
 
     # -- writing -------------------------------------------------------------------------
     def append(self, entities, meta: dict | None = None, force: bool = False,
-               skip_invalid: bool = False, props: dict | None = None) -> AppendStats:
+               skip_invalid: bool = False, props: dict | None = None,
+               group: bool = False) -> AppendStats:
         """Append a batch with change detection, atomically with `meta` (e.g. a pipe's offset).
 
         A version is stored only if its hash differs from the latest version of its `_id`
         (`force` stores anyway). Bad entities raise EntityError before anything is written,
-        or with `skip_invalid` are reported in the stats while the rest are stored.
+        or with `skip_invalid` are reported in the stats while the rest are stored. With
+        `group`, the batch joins the pending group (see the class doc); `seq` in the stats is
+        then set only when this call committed the group.
         """
         self._need_writer()
         if not isinstance(entities, list):
             entities = list(entities)
         rows, problems = hashing.prepare(entities, defer_finite=True)
+        g = self._group
         latest = self.index.latest([r[0] for r in rows])
+        if g is not None and g.latest:
+            gl = g.latest
+            latest = [gl.get(r[0], cur) for r, cur in zip(rows, latest)]
         # The non-finite-float walk is only needed for rows that will be written: a row whose
         # hash equals its stored version has the bytes of a version checked when it was stored.
         bad = []
@@ -257,60 +286,90 @@ class Dataset:
         st = AppendStats(received=len(entities), invalid=len(problems), problems=problems)
         if problems and not skip_invalid:
             raise EntityError(problems)
-        last = State(self._log.records).last_offset  # writer: cheap enough per batch
-        nxt = last + 1
-        pending: dict = {}
-        offs, ids, dels, hashes, prevs, bodies, stripped = [], [], [], [], [], [], []
+        if g is None:
+            g = self._group = _Group()
+        nxt = (g.offs[-1] if g.offs else self._state.last_offset) + 1
+        first = nxt
+        pending = g.latest
+        ts = time.time_ns() // 1000
         for (eid, body, h, deleted, s, _), cur in zip(rows, latest):
-            p = pending.get(eid)
-            if p is None and cur is not None:
-                p = (cur[0], cur[1])
+            p = pending.get(eid, cur)
             if p is not None and p[0] == h and not force:
                 st.unchanged += 1
                 continue
-            pending[eid] = (h, nxt)
-            offs.append(nxt)
-            ids.append(eid)
-            dels.append(deleted)
-            hashes.append(h)
-            prevs.append(None if p is None else p[1])
-            bodies.append(body)
-            stripped.append(s)
+            # the shape of an index header: (hash, offset, ts, previous, deleted)
+            pending[eid] = (h, nxt, ts, None if p is None else p[1], deleted, len(g.offs))
+            g.offs.append(nxt)
+            g.ids.append(eid)
+            g.dels.append(deleted)
+            g.hashes.append(h)
+            g.prevs.append(None if p is None else p[1])
+            g.bodies.append(body)
+            g.stripped.append(s)
+            g.ts.append(ts)
             nxt += 1
-        st.stored = len(offs)
-        if not offs:
-            if meta or props:
-                st.seq = self._log.append({"kind": "meta", "meta": meta, "props": props})["seq"]
-                self.index.mark_seq(st.seq)
-            return st
-        ts = time.time_ns() // 1000
-        seq = self._log.next_seq
-        table = segments.build_table(offs, ids, dels, ts, hashes, prevs, bodies,
-                                     segments.typed_columns(stripped))
-        name = f"seg-{seq:010d}.parquet"
-        size = segments.write(table, self.dir, name, fsync=self.fsync)
-        if self.fsync and seq == 2:
-            segments.fsync_dir(self.dir)
-        nd = sum(dels)
-        rec = {"kind": "append", "segment": {"file": name, "first": offs[0], "last": offs[-1],
-                                             "rows": len(offs), "deleted": nd, "bytes": size},
-               "ts": ts}
+        st.stored = nxt - first
+        if st.stored:
+            st.first_offset, st.last_offset = first, nxt - 1
         if meta:
-            rec["meta"] = meta
+            g.meta.update(meta)
         if props:
-            rec["props"] = props
-        if self.fsync:
-            segments.fsync_dir(self.dir)  # the rename must be durable before the commit line
-        st.seq = self._log.append(rec)["seq"]
-        self.index.apply(zip(ids, offs, dels, hashes, [ts] * len(offs), prevs, bodies), st.seq)
-        st.first_offset, st.last_offset = offs[0], offs[-1]
+            g.props.update(props)
+        if not group or len(g.offs) >= self.group_rows or \
+                time.monotonic() - g.t0 >= self.group_seconds:
+            st.seq = self.flush()
         return st
 
+    def flush(self) -> int | None:
+        """Commit the pending group (if any); returns the commit's seq."""
+        g = self._group
+        if g is None:
+            return None
+        self._group = None
+        if not g.offs:
+            if not (g.meta or g.props):
+                return None
+            seq = self._commit({"kind": "meta", "meta": g.meta or None,
+                                "props": g.props or None})["seq"]
+            self.index.mark_seq(seq)
+            self._applied(seq)
+            return seq
+        seq = self._log.next_seq
+        offs = g.offs
+        table = segments.build_table(offs, g.ids, g.dels, g.ts, g.hashes, g.prevs, g.bodies,
+                                     segments.typed_columns(g.stripped))
+        name = f"seg-{seq:010d}.parquet"
+        size = segments.write(table, self.dir, name, fsync=self.fsync)
+        rec = {"kind": "append", "segment": {"file": name, "first": offs[0], "last": offs[-1],
+                                             "rows": len(offs), "deleted": sum(g.dels),
+                                             "bytes": size},
+               "ts": g.ts[-1]}
+        if g.meta:
+            rec["meta"] = g.meta
+        if g.props:
+            rec["props"] = g.props
+        if self.fsync:
+            segments.fsync_dir(self.dir)  # the rename must be durable before the commit line
+        seq = self._commit(rec)["seq"]
+        self.index.apply(zip(g.ids, offs, g.dels, g.hashes, g.ts, g.prevs, g.bodies), seq)
+        self._applied(seq)
+        self._merge_small()
+        return seq
+
     def commit_meta(self, meta: dict | None = None, **props) -> int:
-        """Commit metadata (and flags such as populated, completeness) without entities."""
+        """Commit metadata (and flags such as populated, completeness) without entities; a
+        pending group is committed with it, in the same commit."""
         self._need_writer()
-        seq = self._log.append({"kind": "meta", "meta": meta, "props": props or None})["seq"]
-        self.index.mark_seq(seq)
+        g = self._group
+        if g is None:
+            g = self._group = _Group()
+        if meta:
+            g.meta.update(meta)
+        g.props.update(props)
+        seq = self.flush()
+        if seq is None:  # nothing to say: still a commit, as callers count on one
+            seq = self._commit({"kind": "meta", "meta": None, "props": None})["seq"]
+            self.index.mark_seq(seq)
         return seq
 
     def set_populated(self, populated: bool = True) -> None:
@@ -335,6 +394,7 @@ class Dataset:
         `$deletion_tracked: true`. Returns the number of deletes written.
         """
         self._need_writer()
+        self.flush()
         doomed = [eid for eid, hdr in self.index.ids()
                   if eid not in seen and (run_started_offset is None or hdr[1] <= run_started_offset)]
         n = 0
@@ -347,14 +407,57 @@ class Dataset:
                     e["$deletion_tracked"] = True
                 batch.append(e)
             last = k + batch_size >= len(doomed)
-            n += self.append(batch, meta=meta if last else None).stored
+            n += self.append(batch, meta=meta if last else None, group=not last).stored
         return n
+
+    # -- compaction of small segments -------------------------------------------------------
+    def _merge_small(self):
+        """Merge the small segments at the end of the log into one once there are
+        MERGE_AFTER of them (many small commits never leave thousands of files)."""
+        segs = self._state.segments
+        k = len(segs)
+        while k > 0 and segs[k - 1]["rows"] < MERGE_SMALL:
+            k -= 1
+        if len(segs) - k >= MERGE_AFTER:
+            self.merge_segments(segs[k:])
+
+    def merge_segments(self, run: list[dict]) -> dict | None:
+        """Rewrite adjacent segments (in log order) as one; offsets and versions unchanged."""
+        if len(run) < 2:
+            return None
+        t = _concat_segments([segments.read(os.path.join(self.dir, s["file"])) for s in run])
+        seq = self._log.next_seq
+        name = f"seg-{seq:010d}-m.parquet"
+        size = segments.write(t, self.dir, name, fsync=self.fsync)
+        if self.fsync:
+            segments.fsync_dir(self.dir)
+        add = {"file": name, "first": run[0]["first"], "last": run[-1]["last"],
+               "rows": t.num_rows, "bytes": size, "deleted": sum(s["deleted"] for s in run)}
+        rec = self._commit({"kind": "compact", "remove": [s["file"] for s in run],
+                            "add": [add], "dropped": []})
+        self.index.mark_seq(rec["seq"])
+        self._applied(rec["seq"])
+        for s in run:  # readers holding the old layout re-read the state (see batches)
+            try:
+                os.unlink(os.path.join(self.dir, s["file"]))
+            except FileNotFoundError:
+                pass
+        return add
 
     # -- reading -------------------------------------------------------------------------
     def get(self, entity_id: str) -> dict | None:
         """The latest version of `_id` (deleted ones too, with `_deleted: true`)."""
         if type(entity_id) is not str:
             return None
+        g = self._group
+        if g is not None:
+            p = g.latest.get(entity_id)
+            if p is not None and len(p) == 6:  # staged here, not committed yet
+                h, off, ts, prev, deleted, i = p
+                e = hashing.decode_body(g.bodies[i])
+                e.update({"_deleted": deleted, "_updated": off, "_previous": prev, "_ts": ts,
+                          "_hash": h.hex()})
+                return e
         return self.index.get(entity_id)
 
     def batches(self, since: int | None = None, history: bool = False, deleted: bool = True,
@@ -368,10 +471,15 @@ class Dataset:
         """
         pos = -1 if since is None else since
         left = limit
-        st = self.state()
-        i = bisect.bisect_right([s["last"] for s in st.segments], pos)
-        while i < len(st.segments):
-            seg = st.segments[i]
+        segs = None
+        while True:
+            cur = self.state().segments  # replaced, never changed in place, by a new commit
+            if cur is not segs:  # (re)find our place: new segments, or compacted under us
+                segs = cur
+                i = bisect.bisect_right([s["last"] for s in segs], pos)
+            if i >= len(segs):
+                return
+            seg = segs[i]
             try:
                 for b in self._segment_batches(seg, pos, history, deleted, columns, batch_size):
                     if left is not None:
@@ -386,8 +494,9 @@ class Dataset:
                     if left == 0:
                         return
             except FileNotFoundError:
-                st = self.state()  # compacted under us: continue in the new layout
-                i = bisect.bisect_right([s["last"] for s in st.segments], pos)
+                if self.state().segments is segs:
+                    raise CorruptionError(f"segment {seg['file']} of {self.name!r} is missing")
+                segs = None  # compacted under us: continue in the new layout
                 continue
             pos = max(pos, seg["last"])
             i += 1
@@ -523,7 +632,7 @@ class Dataset:
             now = time.time_ns() // 1000 if now_us is None else now_us
             drop &= ts < now - int(time_threshold_hours * 3600e6)
         if not drop.any():
-            return {"removed": 0, "segments_rewritten": 0}
+            return {"removed": 0, "segments_rewritten": 0, "segments_merged": self._merge_runs()}
         dropped = offs[drop]
         seq = self._log.next_seq
         remove, add, k = [], [], 0
@@ -546,8 +655,8 @@ class Dataset:
                             "deleted": pc.sum(keep.column("deleted")).as_py() or 0})
         if self.fsync:
             segments.fsync_dir(self.dir)
-        rec = self._log.append({"kind": "compact", "remove": remove, "add": add,
-                                "dropped": sorted(gone)})
+        rec = self._commit({"kind": "compact", "remove": remove, "add": add,
+                            "dropped": sorted(gone)})
         self.index.drop_superseded(gone)
         self.index.mark_seq(rec["seq"])
         for f in remove:  # readers holding the old layout re-read the state (see batches)
@@ -555,7 +664,24 @@ class Dataset:
                 os.unlink(os.path.join(self.dir, f))
             except FileNotFoundError:
                 pass
-        return {"removed": len(gone), "segments_rewritten": len(remove), "segments_written": len(add)}
+        return {"removed": len(gone), "segments_rewritten": len(remove),
+                "segments_written": len(add), "segments_merged": self._merge_runs()}
+
+    def _merge_runs(self) -> int:
+        """Merge every run of adjacent segments that fit in one of GROUP_ROWS rows; returns
+        how many segments were merged away."""
+        n, run, rows = 0, [], 0
+        for s in list(self._state.segments) + [None]:
+            if s is not None and s["rows"] < GROUP_ROWS // 2 and rows + s["rows"] <= GROUP_ROWS:
+                run.append(s)
+                rows += s["rows"]
+                continue
+            if len(run) > 1:
+                self.merge_segments(run)
+                n += len(run) - 1
+            run, rows = ([s], s["rows"]) if s is not None and s["rows"] < GROUP_ROWS // 2 \
+                else ([], 0)
+        return n
 
     # -- verification --------------------------------------------------------------------
     def verify(self) -> list[str]:
@@ -639,6 +765,25 @@ class Dataset:
             if want != have:
                 probs.append(f"index {'.'.join(path)}: {len(have - want)} stale, {len(want - have)} missing entries")
         return probs
+
+
+def _concat_segments(parts: list) -> pa.Table:
+    """Segments as one table: a typed `p:` column survives only where every part that has it
+    agrees on its type (rows of the other parts get nulls, which readers take from the body)."""
+    types: dict = {}
+    for p in parts:
+        for f in p.schema:
+            if f.name.startswith(segments.PROP):
+                types.setdefault(f.name, set()).add(f.type)
+    typed = sorted(k for k, v in types.items() if len(v) == 1)
+    out = []
+    for p in parts:
+        cols = {c: p.column(c) for c in segments.SYSTEM}
+        for k in typed:
+            cols[k] = p.column(k) if k in p.schema.names else \
+                pa.nulls(p.num_rows, next(iter(types[k])))
+        out.append(pa.table(cols))
+    return pa.concat_tables(out)
 
 
 def _all_offsets(ds, st):

@@ -22,13 +22,9 @@ def encode(rec: dict) -> bytes:
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 
-def read(path: str) -> tuple[list[dict], int]:
-    """Valid records in order, and the byte length of the valid prefix."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return [], 0
+def parse(data: bytes, first_seq: int = 1) -> tuple[list[dict], int]:
+    """Valid records at the start of `data` (the first must have `seq` first_seq), and the byte
+    length of that valid prefix."""
     recs, pos = [], 0
     n = len(data)
     while pos < n:
@@ -45,21 +41,42 @@ def read(path: str) -> tuple[list[dict], int]:
             rec = orjson.loads(body)
         except ValueError:
             break
-        if rec.get("seq") != len(recs) + 1:
+        if rec.get("seq") != first_seq + len(recs):
             break
         recs.append(rec)
         pos = end + 1
     return recs, pos
 
 
-class LogWriter:
-    """Appends records durably; truncates a torn tail when opened."""
+def read(path: str, pos: int = 0, first_seq: int = 1) -> tuple[list[dict], int]:
+    """Valid records from byte `pos` on (the first has `seq` first_seq), and the byte position
+    where the valid records end."""
+    try:
+        with open(path, "rb") as f:
+            if pos:
+                f.seek(pos)
+            data = f.read()
+    except FileNotFoundError:
+        return [], pos
+    recs, n = parse(data, first_seq)
+    return recs, pos + n
 
-    def __init__(self, path: str, fsync: bool = True):
+
+class LogWriter:
+    """Appends records durably; truncates a torn tail when opened.
+
+    Opened at a checkpoint (`start` = (position, seq) of its last commit), it parses only the
+    tail after it: `records` then holds the commits after `base_seq`."""
+
+    def __init__(self, path: str, fsync: bool = True, start: tuple[int, int] | None = None):
         self.path = path
         self.fsync = fsync
-        recs, valid = read(path)
+        pos, seq = start or (0, 0)
+        recs, valid = read(path, pos, seq + 1)
+        self.base_seq = seq
         self.records = recs
+        self.pos = valid
+        self.last_line = b""
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         if os.fstat(fd).st_size != valid:
             os.ftruncate(fd, valid)
@@ -69,7 +86,13 @@ class LogWriter:
 
     @property
     def next_seq(self) -> int:
-        return len(self.records) + 1
+        return self.base_seq + len(self.records) + 1
+
+    def all_records(self) -> list[dict]:
+        """Every record from the first (re-read when opened at a checkpoint)."""
+        if self.base_seq == 0:
+            return self.records
+        return read(self.path)[0][:self.next_seq - 1]
 
     def append(self, rec: dict) -> dict:
         rec = {"seq": self.next_seq, **rec}
@@ -80,7 +103,14 @@ class LogWriter:
         if self.fsync:
             os.fsync(self.fd)
         self.records.append(rec)
+        self.pos += n
+        self.last_line = data
         return rec
+
+    def forget(self) -> None:
+        """Drop the records held in memory (the caller keeps the state they make up)."""
+        self.base_seq += len(self.records)
+        self.records = []
 
     def close(self):
         if self.fd is not None:

@@ -16,11 +16,25 @@ def default_root() -> str:
     return os.environ.get("DTL_DATA") or DEFAULT_ROOT
 
 
+def group_commit_env() -> tuple[int | None, float | None]:
+    """`DTL_GROUP_COMMIT=ROWS[,SECONDS]`: when grouped appends commit (tests and benchmarks
+    use it to put commits where they want them; the defaults suit everything else)."""
+    v = os.environ.get("DTL_GROUP_COMMIT")
+    if not v:
+        return None, None
+    rows, _, secs = v.partition(",")
+    try:
+        return int(rows), float(secs) if secs else None
+    except ValueError:
+        raise StorageError(f"DTL_GROUP_COMMIT must be ROWS[,SECONDS], not {v!r}") from None
+
+
 class Store:
     def __init__(self, root: str | None = None, fsync: bool = True):
         self.root = root or default_root()
         self.fsync = fsync
         self._base = os.path.join(self.root, "datasets")
+        self.group_rows, self.group_seconds = group_commit_env()
 
     def _dir(self, name: str) -> str:
         if not name or "/" in name:
@@ -45,7 +59,12 @@ class Store:
             if not (create and writer):
                 raise NoSuchDataset(name)
             os.makedirs(d, exist_ok=True)
-        return Dataset(d, name, writer=writer, fsync=self.fsync)
+        ds = Dataset(d, name, writer=writer, fsync=self.fsync)
+        if self.group_rows is not None:
+            ds.group_rows = self.group_rows
+        if self.group_seconds is not None:
+            ds.group_seconds = self.group_seconds
+        return ds
 
     def reader(self, name: str) -> Dataset:
         """A read handle; if no writer is active, first lets a writer recover the dataset

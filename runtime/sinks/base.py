@@ -1,11 +1,29 @@
-"""The sink protocol: `write(entities, state)` stores one batch and, for sinks that can, the
-pipe's continuation state in the same atomic commit. Connectors implement the same shape."""
+"""The sink protocol: what the pump calls, and the capabilities a sink declares.
+
+Every sink has `begin`, `write`, `flush`, `finish`, `load_state`/`save_state` and `close`; the
+class attributes say which of the optional behaviours it has, so the pump never guesses:
+
+* `atomic_state` - `write(entities, state)` commits the pipe's continuation state in the same
+  atomic commit as the entities (and `load_state` reads it back).
+* `groups` - writes are staged and committed in groups (many batches per storage commit);
+  `flush()` commits what is staged, and `finish`/`close` always do. Until then a write, and
+  the state that came with it, is not durable: a crash resumes after the last commit.
+* `checkpoint` - the sink commits every write itself (connectors): the pump saves the pipe
+  state after each write, so the marker stays in step with what the target holds.
+* `populates` - `set_populated()` marks the sink's dataset populated after a complete run.
+* `on_event` - set by the pump to `on_event(kind, message, **fields)`: connector retries are
+  reported there, into the pipe's execution log.
+"""
 
 from __future__ import annotations
 
 
 class Sink:
-    atomic_state = False     # True: the pipe state is committed with each write
+    atomic_state = False
+    groups = False
+    checkpoint = False
+    populates = False
+    on_event = None
 
     def begin(self, full: bool):
         """Called at run start (full: deletion tracking will follow)."""
@@ -13,6 +31,9 @@ class Sink:
     def write(self, entities: list, state: dict | None, strict: bool = False):
         """Store a batch; returns (changed count, [(position, _id, message) refused])."""
         raise NotImplementedError  # pragma: no cover
+
+    def flush(self) -> None:
+        """Commit staged writes now (sinks with `groups`)."""
 
     def finish(self, state: dict | None, full: bool, ok: bool) -> int:
         """End of a run: deletion tracking and the final state. Returns changes made."""
@@ -23,6 +44,9 @@ class Sink:
 
     def save_state(self, state: dict) -> None:
         raise NotImplementedError  # pragma: no cover
+
+    def set_populated(self) -> None:
+        """Sinks with `populates`: mark the target populated."""
 
     def close(self):
         pass

@@ -1,14 +1,22 @@
 """`dataset` sink: appends changed versions with the pipe state in the same commit, writes
 `_filtered` entities as deletes of live ids, and tracks deletions after full runs
-(entities-and-datasets.md §4.5-§4.7)."""
+(entities-and-datasets.md §4.5-§4.7).
+
+Writes are grouped: many batches (the pipe's `batch_size`, Sesam's unit of transform and
+error handling) make one storage commit (see storage.Dataset), which carries the state of its
+last batch; `finish` and `close` commit what is staged."""
 
 from __future__ import annotations
+
+from runtime.sinks.base import Sink
 
 STATE_KEY = "pump"
 
 
-class DatasetSink:
+class DatasetSink(Sink):
     atomic_state = True
+    groups = True
+    populates = True
 
     def __init__(self, store, component, pipe_id):
         self.name = component.get("dataset") or pipe_id
@@ -45,8 +53,11 @@ class DatasetSink:
                 e.pop("_filtered", None)
             out.append(e)
         st = ds.append(out, meta={STATE_KEY: state} if state is not None else None,
-                       skip_invalid=not strict)
+                       skip_invalid=not strict, group=not strict)
         return st.stored, [(pos, eid, msg) for pos, eid, msg in st.problems]
+
+    def flush(self):
+        self.ds.flush()
 
     def finish(self, state, full, ok):
         n = 0

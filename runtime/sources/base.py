@@ -23,6 +23,7 @@ class Source:
     supports_since: bool = False
     is_chronological: bool = False
     datasets: tuple = field(default_factory=tuple)   # datasets read (for populated checks)
+    on_event = None   # set by the pump: on_event(kind, message, **fields) (connector retries)
 
     def read(self, since):  # pragma: no cover - interface
         raise NotImplementedError

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import kill_config  # noqa: E402
 
-N = 20000
+N = 50000
 DTL = os.path.join(os.path.dirname(sys.executable), "dtl")
 
 
@@ -34,9 +34,12 @@ def test_sigkill_mid_run_then_rerun_is_exact(tmp_path):
     kills, deadline = 0, time.monotonic() + 40
     env = dict(os.environ, PYTHONPATH=ROOT)
     while time.monotonic() < deadline and kills < 12:
+        # storage commits group many batches: kill inside groups as well as between commits
+        group = rnd.choice(("700,0.05", "1500,0.3", "4000,10"))
         p = subprocess.Popen([DTL, "run", cfg, "--data", data, "--format", "json"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rnd.uniform(0.3, 1.6))
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=dict(env, DTL_GROUP_COMMIT=group))
+        time.sleep(rnd.uniform(0.3, 1.4))
         if p.poll() is not None:
             break
         p.send_signal(signal.SIGKILL)

@@ -4,6 +4,8 @@
 
 The writer appends batches that change every entity they hold (so each committed batch stores
 exactly BATCH versions) with the batch number as commit metadata, and compacts now and then.
+Half of the writers group their appends (several batches per commit, killed inside groups as
+well as inside commits), checkpoint the state often and merge small segments.
 After each kill: recovery must leave every committed batch complete and nothing else visible,
 and `verify` must pass.
 """
@@ -20,6 +22,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from storage import Store  # noqa: E402
+from storage import dataset as dsmod  # noqa: E402
 
 BATCH, IDS = 20, 60
 
@@ -30,13 +33,20 @@ def batch(k):
 
 
 def writer(root):
+    grouped = random.random() < 0.5
+    if grouped:
+        dsmod.CHECKPOINT_EVERY = random.choice((2, 3, 5))
+        dsmod.MERGE_AFTER = random.choice((2, 4))
     ds = Store(root).open("c", writer=True, create=True)
+    ds.group_rows = random.choice((BATCH * 2, BATCH * 3 + 1, BATCH * 5))
+    ds.group_seconds = random.choice((0.005, 0.02, 10.0))
     if random.random() < 0.3:
         ds.ensure_index(("k",))
+    k = ds.meta.get("batch", -1)
     while True:
-        k = ds.meta.get("batch", -1) + 1
-        ds.append(batch(k), meta={"batch": k})
-        if k % 7 == 6:
+        k += 1
+        ds.append(batch(k), meta={"batch": k}, group=grouped)
+        if k % 7 == 6 and (not grouped or random.random() < 0.3):
             ds.compact(keep_versions=1)
 
 
