@@ -23,11 +23,18 @@ from cli.commands.run import _data_dir
               help="PEM public key: also accept RS256 tokens of that issuer.")
 @click.option("--no-auth", is_flag=True, help="No tokens needed (loopback binds only).")
 @click.option("--keep-going", is_flag=True, help="Pump runs skip failing entities.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Pipes run only when asked (pump operations); also set by the node "
+                   "metadata's task_manager.disable_pump_scheduler.")
 def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, jwt_public_key,
-              no_auth, keep_going):
-    """Serve Sesam's API for a configuration folder (deployed at start; later changes come
-    through the API and are kept in the data directory). Without DIR, the configuration
-    stored in --data is served."""
+              no_auth, keep_going, no_scheduler):
+    """Serve Sesam's API and the Management Studio (/studio) for a configuration folder
+    (deployed at start; later changes come through the API and are kept in the data
+    directory). Without DIR, the configuration stored in --data is served.
+
+    The node runs itself: each pipe fires by its cron_expression or schedule_interval, a
+    changed dataset signals the pipes reading it, one run per pipe at a time. SIGTERM or
+    Ctrl+C lets running pumps finish the batch they are writing, then stops."""
     from runtime.config import ConfigError
     from runtime.service.server import build, serve
     if config_dir is None and data is None:
@@ -36,13 +43,16 @@ def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, 
     pub = open(jwt_public_key).read() if jwt_public_key else None
     try:
         app = build(data, config_dir, profile=profile, auth=not no_auth, host=host,
-                    rs256_public_key=pub, keep_going=keep_going)
+                    rs256_public_key=pub, keep_going=keep_going,
+                    scheduler=not no_scheduler)
     except ConfigError as e:
         click.echo(str(e), err=True)
         sys.exit(1)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"dtl serve: {data} on {'https' if ssl_certfile else 'http'}://{host}:{port}/api",
+    base = f"{'https' if ssl_certfile else 'http'}://{host}:{port}"
+    sched = "off" if no_scheduler or app.state.node.scheduler.paused else "on"
+    click.echo(f"dtl serve: {data} on {base}/api (Studio: {base}/studio; scheduler {sched})",
                err=True)
     serve(app, host, port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 

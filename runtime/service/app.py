@@ -27,8 +27,21 @@ def _error(status, code, message, details=None):
 
 
 def create_app(node, verifier: Verifier) -> FastAPI:
+    from contextlib import asynccontextmanager
     from importlib.metadata import version
-    app = FastAPI(title="dtlhub", version=version("dtlhub"),
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # the scheduler runs while the server does; shutdown (SIGTERM) ends the pump runs
+        # after their current batch, before uvicorn lets the signal end the process
+        node.start()
+        try:
+            yield
+        finally:
+            from starlette.concurrency import run_in_threadpool
+            await run_in_threadpool(node.close)
+
+    app = FastAPI(title="dtlhub", version=version("dtlhub"), lifespan=lifespan,
                   description="Sesam's service API on an embedded dtlhub node.",
                   openapi_url="/api/openapi.json", docs_url="/api/reference", redoc_url=None)
     app.state.node = node

@@ -17,7 +17,7 @@ from runtime.config.loader import load_files
 from runtime.config.problems import Problems
 from runtime.hub import Hub
 from runtime.service import configstore
-from runtime.service.stores import EnvStore, SecretStore
+from runtime.service.stores import EnvStore, PumpFlags, SecretStore
 from storage import Store
 from storage.errors import NoSuchDataset
 
@@ -36,16 +36,19 @@ def not_found(what, ident):
 
 class Node:
     def __init__(self, data_dir, config_dir=None, *, profile=None, keep_going=False,
-                 fsync=True):
+                 fsync=True, scheduler=True):
         self.data_dir = str(data_dir)
         self.keep_going = keep_going
         self.fsync = fsync
         self.lock = threading.RLock()
+        self._runs_lock = threading.Lock()   # check-and-start of runs is atomic
         self.store = Store(self.data_dir, fsync=fsync)
         self.env = EnvStore(self.data_dir)
         self.secrets = SecretStore(self.data_dir)
         self.configs = configstore.ConfigStore(self.store)
+        self.flags = PumpFlags(self.data_dir)
         self.hub = None
+        self.scheduler = None     # NodeScheduler once started
         self.started = time.time()
         self.runs = {}            # pipe id -> {"thread", "stop", "last": PipeRun}
         self.counters = {}        # pipe id -> {"runs", "failed", "changed", "received"}
@@ -54,6 +57,10 @@ class Node:
                 self.bootstrap(config_dir, profile)
             else:
                 self._install(self._load_stored())
+        if scheduler:
+            from runtime.scheduler import NodeScheduler
+            self.scheduler = NodeScheduler(self)
+        self.closed = False
 
     # -- configuration -------------------------------------------------------------------------
     def bootstrap(self, config_dir, profile=None):
@@ -87,6 +94,8 @@ class Node:
         self.hub = Hub(cfg, self.data_dir, keep_going=self.keep_going, fsync=self.fsync)
         if old is not None:
             old.close()
+        if self.scheduler is not None:
+            self.scheduler.reload()
 
     @property
     def config(self):
@@ -208,39 +217,60 @@ class Node:
         r = self.runs.get(pipe_id)
         return bool(r and r.get("thread") and r["thread"].is_alive())
 
-    def run_pipe(self, pipe_id, *, full=False, wait=False):
-        """Start a pump run in the background (409 if one is running); `wait` blocks."""
+    def run_pipe(self, pipe_id, *, full=False, wait=False, starter="api"):
+        """Start a pump run in the background (409 if one is running); `wait` blocks. The
+        run's progress is `runs[id]["current"]` while it lasts, then `runs[id]["last"]`."""
         pipe = self.pipe(pipe_id)
-        if self.is_running(pipe_id):
-            raise NodeError(409, "pump-running", f"the pump of {pipe_id!r} is already running")
-        if not self.hub.runnable(pipe) and self.hub.skip_reason(pipe):
-            raise NodeError(400, "not-runnable", f"pipe {pipe_id!r} cannot run: "
-                            f"{self.hub.skip_reason(pipe)}")
-        stop = threading.Event()
-        hub = self.hub
+        with self._runs_lock:
+            if self.is_running(pipe_id):
+                raise NodeError(409, "pump-running",
+                                f"the pump of {pipe_id!r} is already running")
+            if not self.hub.runnable(pipe) and self.hub.skip_reason(pipe):
+                raise NodeError(400, "not-runnable", f"pipe {pipe_id!r} cannot run: "
+                                f"{self.hub.skip_reason(pipe)}")
+            stop = threading.Event()
+            hub = self.hub
+            entry = {"stop": stop, "starter": starter, "started": time.time(), "current": None,
+                     "last": self.runs.get(pipe_id, {}).get("last")}
 
-        def progress(_pid, _res, done=False):
-            if stop.is_set():
-                raise RuntimeError("stopped by a 'stop' pump operation")
+            def progress(_pid, res, done=False):
+                entry["current"] = res
+                if stop.is_set():
+                    # the batch just written is committed with its state: stopping here
+                    # abandons nothing and duplicates nothing
+                    raise RuntimeError(entry.get("why") or "stopped by a 'stop' pump operation")
 
-        def work():
-            with self.lock:
-                res = hub.pump(pipe_id).run(full=full, keep_going=self.keep_going,
-                                            progress=progress)
-            self.runs[pipe_id]["last"] = res
-            self._count(pipe_id, res)
+            def work():
+                res = None
+                try:
+                    with self.lock:
+                        if not stop.is_set():
+                            res = hub.pump(pipe_id).run(full=full, keep_going=self.keep_going,
+                                                        progress=progress)
+                    if res is not None:
+                        entry["last"] = res
+                        self._count(pipe_id, res)
+                finally:
+                    entry["current"] = None
+                    if self.scheduler is not None:
+                        self.scheduler.finished(pipe_id, res)
 
-        t = threading.Thread(target=work, name=f"pump:{pipe_id}", daemon=True)
-        self.runs[pipe_id] = {"thread": t, "stop": stop, "last": self.runs.get(pipe_id, {})
-                              .get("last")}
-        t.start()
+            t = threading.Thread(target=work, name=f"pump:{pipe_id}", daemon=True)
+            entry["thread"] = t
+            self.runs[pipe_id] = entry
+            t.start()
         if wait:
             t.join()
 
-    def stop(self, pipe_id):
+    def stop(self, pipe_id, why=None):
         r = self.runs.get(pipe_id)
         if r and r.get("stop") is not None:
+            if why:
+                r["why"] = why
             r["stop"].set()
+
+    def disabled(self, pipe_id) -> bool:
+        return bool(self.flags.get().get(pipe_id, {}).get("disabled"))
 
     def run_to_stable(self, pipe_ids=None, **kw):
         with self.lock:
@@ -298,7 +328,7 @@ class Node:
         c["failed"] += res.status == "failed"
         c["changed"] += res.changed
 
-    def pump_op(self, pipe_id, op, last_seen=None):
+    def pump_op(self, pipe_id, op, last_seen=None, comment=None):
         pipe = self.pipe(pipe_id)
         if op in ("start", "start-rescan"):
             return self.run_pipe(pipe_id, full=op == "start-rescan")
@@ -306,6 +336,11 @@ class Node:
             return self.run_to_stable([pipe_id])
         if op == "stop":
             return self.stop(pipe_id)
+        if op in ("enable", "disable"):
+            self.flags.set(pipe.id, op == "disable", comment)
+            if op == "enable" and self.scheduler is not None:
+                self.scheduler.signal(pipe.inputs)
+            return None
         if op not in ("reset", "update-last-seen", "set-last-seen-to-end", "reset-tracking",
                       "set-tracking-to-start"):
             raise NodeError(400, "unsupported-operation", f"unsupported pump operation {op!r}")
@@ -332,6 +367,11 @@ class Node:
         c = self.counters.setdefault(pipe_id, {"runs": 0, "failed": 0, "changed": 0,
                                                "received": 0})
         c["received"] += len(entities) if isinstance(entities, list) else 1
+        self._signal(self.config.pipes[pipe_id].writes)
+
+    def _signal(self, datasets):
+        if self.scheduler is not None:
+            self.scheduler.signal(datasets)
 
     def execution_log(self, pipe_id):
         self.pipe(pipe_id)
@@ -376,6 +416,8 @@ class Node:
                 raise NodeError(400, "entity-error", str(e)) from None
             finally:
                 ds.close()
+        if st.stored:
+            self._signal([name])
         return {"received": st.received, "stored": st.stored, "unchanged": st.unchanged}
 
     def delete_dataset(self, name):
@@ -393,13 +435,24 @@ class Node:
             self.hub.provider.close()
             self.store.delete(name)
 
-    def close(self):
-        for r in self.runs.values():
-            if r.get("stop") is not None:
-                r["stop"].set()
+    def start(self):
+        """The service is up: the scheduler starts (if the node has one)."""
+        if self.scheduler is not None and self.scheduler._thread is None:
+            self.scheduler.start()
+
+    def close(self, timeout=30):
+        """Shut down: no new runs; running ones end after the batch they are writing (its
+        state commits with it, so the next start resumes there). Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for pid in list(self.runs):
+            self.stop(pid, "stopped: the service is shutting down")
         for r in list(self.runs.values()):
             if r.get("thread") is not None:
-                r["thread"].join(timeout=10)
+                r["thread"].join(timeout=timeout)
         if self.hub is not None:
             self.hub.close()
 

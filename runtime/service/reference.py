@@ -18,6 +18,16 @@ for a configuration folder and its data directory (TLS: `--ssl-certfile`/`--ssl-
 `--jwt-public-key`). Without DIR it serves the configuration already stored in `--data`.
 The live OpenAPI document is `/api/openapi.json`, browsable at `/api/reference`.
 
+The node runs itself: pipes fire by `cron_expression` or `schedule_interval` (default 30 s for
+dataset-to-dataset pipes, else 900 s; everything once at start), a dataset that changed
+(a pump run, a receiver post, `POST /datasets/{id}/entities`) signals the pipes reading it,
+a changed pipe configuration runs that pipe, one run per pipe at a time. `--no-scheduler` or
+the node metadata's `task_manager.disable_pump_scheduler: true` turn the timer off; the pump
+operations `disable`/`enable` take one pipe out of it. `GET /pipes` shows `is-running`,
+`progress` (counts of the run under way), `next-run` and `started-by` while runs happen.
+SIGTERM lets each running pump finish the batch it is writing (committed with its state),
+logs `pump-failed` with the reason, and exits; the next start resumes after that batch.
+
 Authentication: `Authorization: Bearer <JWT>`; `dtl token create --role admin|...` signs an
 HS256 token with the key kept in the data directory. Missing, forged or expired tokens get
 401, a role without the permission 403 — never data. A pipe's `permissions` can open its

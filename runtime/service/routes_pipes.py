@@ -118,12 +118,13 @@ async def pump_operation(request: Request, pipe_id: str, operation: str = Form(.
                          last_seen: str | None = Form(None, alias="last-seen"),
                          comment: str | None = Form(None),
                          user=Depends(need("run_pump_operation"))):
-    """`start`, `start-rescan` (background run; 409 while one runs), `stop`, `run-to-stable`
+    """`start`, `start-rescan` (background run; 409 while one runs), `stop`, `enable`,
+    `disable` (+`comment`; the scheduler skips a disabled pump), `run-to-stable`
     (ours: runs now until nothing changes), `reset`, `update-last-seen` (+`last-seen`),
     `set-last-seen-to-end`, `reset-tracking`, `set-tracking-to-start`."""
     n = node(request)
     p = n.pipe(pipe_id)
     check(user, "run_pump_operation", p)
-    await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen)
+    await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen, comment)
     return json_response(pump_view(n, p))
 

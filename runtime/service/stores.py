@@ -101,3 +101,27 @@ class SecretStore:
         del cur[k]
         self._save(cur)
         return True
+
+
+class PumpFlags:
+    """Pumps disabled by the `disable` operation (the scheduler skips them; `start` still
+    runs them), with the operator's comment. Kept across restarts."""
+
+    def __init__(self, data_dir):
+        self.path = os.path.join(str(data_dir), "service", "pumps.json")
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+
+    def get(self) -> dict:
+        try:
+            with open(self.path, "rb") as f:
+                return json.loads(f.read())
+        except FileNotFoundError:
+            return {}
+
+    def set(self, pipe_id: str, disabled: bool, comment: str | None = None) -> None:
+        cur = self.get()
+        if disabled:
+            cur[pipe_id] = {"disabled": True, "comment": comment}
+        else:
+            cur.pop(pipe_id, None)
+        _atomic_write(self.path, json.dumps(cur, sort_keys=True).encode())

@@ -6,35 +6,58 @@ from __future__ import annotations
 from runtime.config.secret import mask
 from runtime.config.model import thaw
 
-OPERATIONS = ["start", "start-rescan", "stop", "run-to-stable", "reset", "update-last-seen",
-              "set-last-seen-to-end", "reset-tracking", "set-tracking-to-start"]
+OPERATIONS = ["start", "start-rescan", "stop", "enable", "disable", "run-to-stable", "reset",
+              "update-last-seen", "set-last-seen-to-end", "reset-tracking",
+              "set-tracking-to-start"]
 
 
 def _json_safe(v):
     return mask(thaw(v))
 
 
+def _iso(t):
+    if t is None or t == float("inf"):
+        return None
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+
+
+def _counts(run):
+    return {"processed": run.read, "changed": run.changed, "errors": run.errors,
+            "sync-type": run.sync_type}
+
+
 def pump_runtime(node, pipe) -> dict:
     state = node.pump_state(pipe)
-    run = (node.runs.get(pipe.id) or {}).get("last")
+    entry = node.runs.get(pipe.id) or {}
+    run, current = entry.get("last"), entry.get("current")
+    running = node.is_running(pipe.id)
+    flag = node.flags.get().get(pipe.id) or {}
+    sched = node.scheduler
     return {
-        "is-running": node.is_running(pipe.id),
+        "is-running": running,
+        "is-disabled": bool(flag.get("disabled")) or pipe.pump.get("mode") == "off",
+        "disabled-comment": flag.get("comment"),
         "last-seen": state.get("since"),
         "supported-operations": OPERATIONS if node.hub.runnable(pipe) else
         [o for o in OPERATIONS if o not in ("start", "start-rescan", "run-to-stable")],
         "last-run": None if run is None else run.seconds,
+        "last-started": _iso(entry.get("started")),
+        "started-by": entry.get("starter"),
         "success": None if run is None else run.status == "ok",
         "last-message": None if run is None else (run.reason or run.status),
-        "progress": None if run is None else {"processed": run.read, "changed": run.changed,
-                                              "errors": run.errors},
-        "next-run": None,
+        "last-run-counts": None if run is None else _counts(run),
+        # while running: the counts so far; else those of the last run
+        "progress": _counts(current) if running and current is not None else
+        None if run is None else _counts(run),
+        "next-run": None if sched is None or sched.paused else _iso(sched.next_run(pipe.id)),
+        "scheduler": "off" if sched is None or sched.paused else "on",
     }
 
 
 def pipe_view(node, pipe, verbose=True) -> dict:
     errors = [e for e in _errors_of(node, pipe.id)]
-    rt = {"state": "Deployed", "is-valid-config": pipe.valid, "is-disabled":
-          pipe.pump.get("mode") == "off", "config-errors": errors,
+    rt = {"state": "Deployed", "is-valid-config": pipe.valid, "config-errors": errors,
           "dependencies": list(pipe.inputs), "execution-dataset":
           f"system:pump_execution:{pipe.id}", "origin": "user",
           "queues": {"source": None, "dependencies": {}, "retries": 0}}
