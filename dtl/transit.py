@@ -130,16 +130,96 @@ def decode_string(s: str):
     return s
 
 
-def decode(value):
-    """Transit-decode every string in a JSON value (recursively, returning new containers)."""
+# Entities nested deeper than this are refused wherever they come from (receivers, uploads,
+# `dtl dataset put`, sources): orjson writes at most 254 levels and every layer that wraps an
+# entity (execution log events, API answers) adds a few.
+MAX_DEPTH = 128
+
+
+def pointer(path) -> str:
+    """A JSON pointer (`/a/0/b`) for a path of keys and indexes."""
+    return "".join("/" + str(k).replace("~", "~0").replace("/", "~1") for k in path) or "/"
+
+
+class DepthError(TransitError):
+    """A value nests deeper than the limit; `path` leads to the first container too deep."""
+
+    def __init__(self, path, limit):
+        self.path, self.limit = tuple(path), limit
+        p = self.path
+        where = pointer(p) if len(p) <= 8 else \
+            f"{pointer(p[:5])}/\u2026{pointer(p[-2:])} ({len(p)} levels down)"
+        super().__init__(f"nested deeper than {limit} levels at {where}")
+
+
+def _path(frame) -> list:
+    out = []
+    while frame is not None and frame[4] is not None:
+        out.append(frame[3])
+        frame = frame[4]
+    return out[::-1]
+
+
+def decode(value, max_depth: int = MAX_DEPTH):
+    """Transit-decode every string in a JSON value, returning new containers.
+
+    Iterative (an explicit stack), so no input can exhaust the interpreter's stack; containers
+    deeper than `max_depth` raise DepthError, a bad transit string TransitError naming its
+    place (`... at /a/0`)."""
     t = type(value)
     if t is str:
         return decode_string(value) if value[:1] == "~" else value
-    if t is dict:
-        return {k: decode(v) for k, v in value.items()}
-    if t is list:
-        return [decode(v) for v in value]
-    return value
+    if t is not dict and t is not list:
+        return value
+    out = {} if t is dict else []
+    # a frame: (source container, its copy, depth, key in parent, parent frame)
+    stack = [(value, out, 1, None, None)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        frame = pop()
+        src, dst, depth = frame[0], frame[1], frame[2]
+        items = src.items() if type(src) is dict else enumerate(src)
+        is_dict = type(dst) is dict
+        for k, v in items:
+            tv = type(v)
+            if tv is str:
+                if v[:1] == "~":
+                    try:
+                        v = decode_string(v)
+                    except TransitError as e:
+                        raise TransitError(f"{e} at {pointer(_path(frame) + [k])}") from None
+            elif tv is dict or tv is list:
+                if depth >= max_depth:
+                    raise DepthError(_path(frame) + [k], max_depth)
+                c = {} if tv is dict else []
+                push((v, c, depth + 1, k, frame))
+                v = c
+            if is_dict:
+                dst[k] = v
+            else:
+                dst.append(v)
+    return out
+
+
+def depth_error(value, max_depth: int = MAX_DEPTH):
+    """The DepthError for a plain JSON value nested deeper than `max_depth`, else None."""
+    if type(value) is not dict and type(value) is not list:
+        return None
+    stack = [(value, 1, None, None)]
+    while stack:
+        frame = stack.pop()
+        src, depth = frame[0], frame[1]
+        for k, v in (src.items() if type(src) is dict else enumerate(src)):
+            if type(v) is dict or type(v) is list:
+                if depth >= max_depth:
+                    path = [k]
+                    f = frame
+                    while f[3] is not None:
+                        path.append(f[2])
+                        f = f[3]
+                    return DepthError(path[::-1], max_depth)
+                stack.append((v, depth + 1, k, frame))
+    return None
 
 
 def encode_decimal(d: Decimal) -> str:
@@ -194,13 +274,35 @@ def dumps(value, *, sort_keys: bool = False) -> str:
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
-def loads(text: str | bytes):
-    """Parse transit-encoded JSON text into DTL values (integers of any size)."""
+def parse_json(text: str | bytes, max_depth: int = MAX_DEPTH):
+    """Plain JSON (no transit decoding) from outside, any size of integer: ValueError with
+    orjson's position for bad text, DepthError beyond `max_depth`. Never recurses."""
     data = text.encode() if isinstance(text, str) else text
+    # fewer brackets than the limit cannot nest that deep: most entities skip the walk
+    shallow = data.count(b"[") + data.count(b"{") < max_depth
+    try:
+        raw = orjson.loads(data)  # iterative, and refuses nesting beyond 1024 levels
+    except orjson.JSONDecodeError:
+        if not shallow:
+            raise
+        try:                      # NaN and Infinity, as the stdlib writes them
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            pass
+        raise
+    if not shallow:
+        err = depth_error(raw, max_depth)
+        if err is not None:       # before the stdlib parser, which recurses
+            raise err
     if _LONG_DIGITS.search(data):
         raw = json.loads(data)
-    else:
-        raw = orjson.loads(data)
+    return raw
+
+
+def loads(text: str | bytes, max_depth: int = MAX_DEPTH):
+    """Parse transit-encoded JSON text into DTL values (as `parse_json`, then decoded)."""
+    data = text.encode() if isinstance(text, str) else text
+    raw = parse_json(data, max_depth)
     if b'"~' not in data and b"\\u007" not in data:
-        return raw  # no string can start with "~": nothing to decode, skip the walk
-    return decode(raw)
+        return raw  # no string can start with "~": nothing to decode
+    return decode(raw, max_depth)

@@ -26,6 +26,30 @@ def bulk():
             gc.enable()
 
 
+MAX_LINE = 64 << 20
+
+
+def bounded_lines(f, limit: int = MAX_LINE):
+    """The lines of a binary file, none held longer than `limit` bytes: a longer one comes
+    as a LineTooLong (its rest is skipped), so one huge line cannot exhaust memory."""
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                rest = f.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield LineTooLong(f"longer than {limit} bytes")
+            continue
+        yield line
+
+
+class LineTooLong(ValueError):
+    pass
+
+
 def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: bool = False):
     """Append NDJSON lines in batches with change detection; bad lines and bad entities are
     reported and skipped, the rest stored. Returns totals and the problems."""
@@ -50,6 +74,11 @@ def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: 
             linenos.clear()
 
         for no, line in enumerate(lines, 1):
+            if isinstance(line, LineTooLong):
+                tot["received"] += 1
+                tot["invalid"] += 1
+                problems.append({"line": no, "_id": None, "error": f"line {line}"})
+                continue
             if not line.strip():
                 continue
             try:

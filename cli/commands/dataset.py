@@ -102,7 +102,8 @@ def put_cmd(name, file, batch_size, force, data, fmt):
     from storage import ops
     f = sys.stdin.buffer if file == "-" else open(file, "rb")
     try:
-        tot, problems = ops.put_ndjson(_store(data), name, f, batch_size=batch_size, force=force)
+        tot, problems = ops.put_ndjson(_store(data), name, ops.bounded_lines(f),
+                                       batch_size=batch_size, force=force)
     finally:
         if f is not sys.stdin.buffer:
             f.close()

@@ -26,8 +26,10 @@ from cli.commands.run import _data_dir
 @click.option("--no-scheduler", is_flag=True,
               help="Pipes run only when asked (pump operations); also set by the node "
                    "metadata's task_manager.disable_pump_scheduler.")
+@click.option("--max-body-size", default="64MB", show_default=True, metavar="SIZE",
+              help="Largest request body (e.g. 512k, 64MB, 1GiB); bigger ones answer 413.")
 def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, jwt_public_key,
-              no_auth, keep_going, no_scheduler):
+              no_auth, keep_going, no_scheduler, max_body_size):
     """Serve Sesam's API and the Management Studio (/studio) for a configuration folder
     (deployed at start; later changes come through the API and are kept in the data
     directory). Without DIR, the configuration stored in --data is served.
@@ -40,11 +42,16 @@ def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, 
     if config_dir is None and data is None:
         raise click.UsageError("give a configuration folder, --data, or both")
     data = data if config_dir is None else _data_dir(config_dir, data)
+    from runtime.service.bodies import parse_size
+    try:
+        max_body = parse_size(max_body_size)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-body-size") from None
     pub = open(jwt_public_key).read() if jwt_public_key else None
     try:
         app = build(data, config_dir, profile=profile, auth=not no_auth, host=host,
                     rs256_public_key=pub, keep_going=keep_going,
-                    scheduler=not no_scheduler)
+                    scheduler=not no_scheduler, max_body=max_body)
     except ConfigError as e:
         click.echo(str(e), err=True)
         sys.exit(1)

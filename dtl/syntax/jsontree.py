@@ -7,6 +7,7 @@ way with JSON-pointer spans, so lowering and error reporting have one input shap
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from lark import Token, Transformer, v_args
@@ -130,8 +131,40 @@ def _replace_pointer(span: Span, pointer: str) -> Span:
     return Span(span.file, span.line, span.column, span.end_line, span.end_column, pointer)
 
 
+# A string, or a bracket; the scan below skips strings whole
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def nesting_error(text: str, file: str | None = None, limit: int | None = None):
+    """A positioned Diagnostic where `text` nests deeper than `limit` (transit.MAX_DEPTH)
+    brackets, else None. Checked before parsing: building the tree recurses per level."""
+    from dtl.transit import MAX_DEPTH
+    limit = MAX_DEPTH if limit is None else limit
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth = 0
+    for m in _NESTING.finditer(text):
+        c = text[m.start()]
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > limit:
+                pos = m.start()
+                line = text.count("\n", 0, pos) + 1
+                col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+                return Diagnostic(f"JSON nested deeper than {limit} levels", Span(file, line, col),
+                                  code="json-too-deep",
+                                  hint="flatten the document; no entity or configuration needs "
+                                       "this depth")
+        elif c == "]" or c == "}":
+            depth -= 1
+    return None
+
+
 def parse_json_text(text: str, file: str | None = None) -> JNode:
     """Parse JSON text into a positioned tree; syntax errors name file:line:col."""
+    deep = nesting_error(text, file)
+    if deep is not None:
+        raise DTLSyntaxError([deep], text)
     try:
         tree = parser("json").parse(text)
     except UnexpectedInput as e:

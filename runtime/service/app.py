@@ -26,7 +26,7 @@ def _error(status, code, message, details=None):
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def create_app(node, verifier: Verifier) -> FastAPI:
+def create_app(node, verifier: Verifier, *, max_body: int | None = None) -> FastAPI:
     from contextlib import asynccontextmanager
     from importlib.metadata import version
 
@@ -46,6 +46,8 @@ def create_app(node, verifier: Verifier) -> FastAPI:
                   openapi_url="/api/openapi.json", docs_url="/api/reference", redoc_url=None)
     app.state.node = node
     app.state.verifier = verifier
+    from runtime.service.bodies import DEFAULT_MAX_BODY, BodyLimit
+    app.add_middleware(BodyLimit, limit=max_body or DEFAULT_MAX_BODY)
     # fixed /pipes/... routes first: they win over /pipes/{pipe_id}
     for r in (routes_service, routes_pipes, routes_config, routes_datasets, routes_endpoints,
               routes_env, routes_dtl):

@@ -13,9 +13,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from dtl import transit
 from runtime.config import load_config
 
 NAME = "system:config"
+# a zip may unpack to this many times its size (configuration text compresses ~10x)
+UNZIPPED_PER_BYTE, UNZIPPED_MIN = 200, 64 << 20
 _SYS = ("_updated", "_ts", "_hash", "_previous", "_deleted")
 
 
@@ -126,6 +129,7 @@ def load_zip(data: bytes, env, secrets):
     with tempfile.TemporaryDirectory(prefix="dtl-config-") as d:
         root = Path(d)
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            budget = max(UNZIPPED_PER_BYTE * len(data), UNZIPPED_MIN)
             for info in z.infolist():
                 name = info.filename.replace("\\", "/")
                 parts = [p for p in name.split("/") if p not in ("", ".")]
@@ -135,7 +139,15 @@ def load_zip(data: bytes, env, secrets):
                     continue
                 dest = root.joinpath(*parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(z.read(info))
+                budget -= info.file_size
+                if budget < 0:   # file_size is what the zip claims: the read is bounded too
+                    raise zipfile.BadZipFile("the zip unpacks to more than "
+                                             f"{UNZIPPED_PER_BYTE}x its size")
+                with z.open(info) as src:
+                    body = src.read(info.file_size + 1)
+                if len(body) > info.file_size:
+                    raise zipfile.BadZipFile(f"{name}: larger than the zip says")
+                dest.write_bytes(body)
         return load_config(root, env=env, secrets=secrets, force=True), _read_layout(root)
 
 
@@ -144,7 +156,7 @@ def _read_layout(root: Path) -> list:
     for pattern in ("node-metadata.conf.json", "pipes/**/*.conf.json", "systems/**/*.conf.json"):
         for p in sorted(root.glob(pattern)):
             try:
-                v = json.loads(p.read_text(encoding="utf-8"))
+                v = transit.parse_json(p.read_bytes())
             except (ValueError, OSError):
                 continue
             out.extend(x for x in (v if isinstance(v, list) else [v]) if isinstance(x, dict))
@@ -160,6 +172,6 @@ def to_zip(entities) -> bytes:
 
 
 def entities_of(text: str) -> list:
-    v = json.loads(text)
+    v = transit.parse_json(text)
     return [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, dict)]
 

@@ -128,10 +128,13 @@ class Node:
 
     def upload_zip(self, data, *, force=False):
         import zipfile
+        import zlib
         try:
             cfg, entities = configstore.load_zip(data, self.env.get(), self.secrets.values())
-        except zipfile.BadZipFile:
-            raise NodeError(400, "bad-zip", "the body is not a zip file") from None
+        except zipfile.BadZipFile as e:
+            raise NodeError(400, "bad-zip", f"the body is not a usable zip file: {e}") from None
+        except (zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, zlib.error) as e:
+            raise NodeError(400, "bad-zip", f"the zip cannot be read: {e}") from None
         return self.upload(cfg, entities, force=force)
 
     def put_entity(self, entity_text, expected_id=None, expected_kind=None, *, force=False):

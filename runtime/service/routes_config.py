@@ -4,13 +4,13 @@ errors is refused whole (400 with `validation_errors`) unless `force=true`."""
 
 from __future__ import annotations
 
-import json
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service import configstore
+from runtime.service.bodies import json_body, text_body
 from runtime.service.common import (AUTH, check, errors, flag, json_response, need, node)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, system_view
@@ -25,14 +25,6 @@ CONFIG_BODY = {"required": True, "content": {
 ENTITY_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 LIST_BODY = {"required": True, "content": {"application/json": {
     "schema": {"type": "array", "items": {"type": "object"}}}}}
-
-
-async def _text(request: Request) -> str:
-    raw = await request.body()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NodeError(400, "bad-body", "the body is not UTF-8 text") from None
 
 
 @router.get("/config", responses={**AUTH, 200: {"content": {
@@ -65,7 +57,7 @@ async def put_config(request: Request, force: str | None = None, _=Depends(need(
     elif "zip" in ctype:
         errs = await run_in_threadpool(n.upload_zip, await request.body(), force=f)
     else:
-        errs = await run_in_threadpool(n.upload_text, await _text(request), force=f)
+        errs = await run_in_threadpool(n.upload_text, await text_body(request), force=f)
     return {"validation_errors": errs}
 
 
@@ -88,10 +80,7 @@ async def add_pipes(request: Request, force: str | None = None, _=Depends(need("
 
 async def _add(request, force, kind):
     n = node(request)
-    try:
-        body = json.loads(await _text(request))
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    body = await json_body(request)
     body = body if isinstance(body, list) else [body]
     if any(not isinstance(e, dict) or configstore.kind(e) != kind for e in body):
         raise NodeError(400, "wrong-type", f"expected a list of {kind} configurations")
@@ -120,7 +109,7 @@ async def _put_one(request, ident, force, user, kind):
     n = node(request)
     existing = (n.config.pipes if kind == "pipe" else n.config.systems).get(ident)
     check(user, "write_config", existing)
-    text = await _text(request)
+    text = await text_body(request)
     await run_in_threadpool(n.put_entity, text, ident, kind, force=flag(force, False))
     if kind == "pipe":
         return json_response(pipe_view(n, n.pipe(ident)))

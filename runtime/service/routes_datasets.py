@@ -3,11 +3,11 @@ development-only entity post."""
 
 from __future__ import annotations
 
-import json
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from runtime.service.bodies import json_body, text_body
 from runtime.service.common import (AUTH, ENTITY_OR_ARRAY, entity_json, errors, flag,
                                     json_response, need, node, stream_array, wants_ndjson)
 from runtime.service.node import NodeError
@@ -111,9 +111,6 @@ async def post_dataset_entities(request: Request, dataset_id: str, force: str | 
     """Development and tests only: write entities straight into a dataset (one commit)."""
     n = node(request)
     _guard(n, user, dataset_id)
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    body = await json_body(request)
     stats = await run_in_threadpool(n.write_dataset, dataset_id, body, flag(force, False))
     return json_response(stats)

@@ -8,6 +8,7 @@ import json
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from runtime.service.bodies import json_body, text_body
 from runtime.service.common import AUTH, entity_json, errors, json_response, need, node
 from runtime.service.node import NodeError
 
@@ -27,11 +28,7 @@ async def dtl_test(request: Request, _=Depends(need("read_data"))):
     with every diagnostic positioned in `details.errors`. `transform` is a rules object
     or a `dtl` transform; hops read `datasets` when given, else the node's datasets. Each
     entity's outcome is a list of outputs or an error with its `_id`."""
-    raw = (await request.body()).decode("utf-8", "replace")
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("transform"), dict):
         raise NodeError(400, "bad-body", "expected {transform: {...}, entities: [...]}")
     ents = body.get("entities") or []
@@ -39,10 +36,10 @@ async def dtl_test(request: Request, _=Depends(need("read_data"))):
     if not isinstance(ents, list) or not all(isinstance(e, dict) for e in ents) or \
             (dsets is not None and not isinstance(dsets, dict)):
         raise NodeError(400, "bad-body", "entities must be a list of objects, datasets an object")
-    return await run_in_threadpool(_run, node(request), raw, body, ents, dsets)
+    return await run_in_threadpool(_run, node(request), body, ents, dsets)
 
 
-def _run(n, raw, body, ents, dsets):
+def _run(n, body, ents, dsets):
     import dtl
     from dtl import transit
     rules = body["transform"]
@@ -50,8 +47,11 @@ def _run(n, raw, body, ents, dsets):
         rules = rules["rules"]
     kw = {}
     if dsets is not None:
-        kw["datasets"] = {k: [transit.decode(e) for e in v if isinstance(e, dict)]
-                          for k, v in dsets.items() if isinstance(v, list)}
+        try:
+            kw["datasets"] = {k: [transit.decode(e) for e in v if isinstance(e, dict)]
+                              for k, v in dsets.items() if isinstance(v, list)}
+        except transit.TransitError as e:
+            raise NodeError(400, "bad-entity", f"datasets: {e}") from None
     else:
         kw["provider"] = n.hub.provider
     try:

@@ -4,12 +4,12 @@ them to `group:Anonymous` for webhooks and public feeds."""
 
 from __future__ import annotations
 
-import json
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from runtime.service.bodies import json_body, text_body
 from runtime.service.common import (ENTITY_OR_ARRAY, caller, check, errors, node, stream_array,
                                     wants_ndjson)
 from runtime.service.auth import AuthError
@@ -127,10 +127,7 @@ async def receive(request: Request, pipe_id: str, user=Depends(caller)):
     check(user, "write_data", p)
     if p.source is None or p.source.type != "http_endpoint":
         raise NodeError(404, "not-a-receiver", f"pipe {pipe_id!r} has no http_endpoint source")
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    body = await json_body(request)
     if isinstance(body, dict):
         body = [body]
     if not isinstance(body, list) or not all(isinstance(e, dict) for e in body):

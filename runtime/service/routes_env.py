@@ -4,11 +4,11 @@ take the new values."""
 
 from __future__ import annotations
 
-import json
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from runtime.service.bodies import json_body, text_body
 from runtime.service.common import AUTH, check, errors, json_response, need, node
 from runtime.service.node import NodeError
 
@@ -19,10 +19,7 @@ NAMES = {200: {"content": {"application/json": {"schema": {"type": "array",
 
 
 async def _object(request, strings=False) -> dict:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    body = await json_body(request)
     if not isinstance(body, dict):
         raise NodeError(400, "bad-body", "expected a JSON object")
     if strings and not all(isinstance(v, str) for v in body.values()):

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from runtime.service import configstore
+from runtime.service.bodies import parse, text_body
+from runtime.service.node import NodeError
 from runtime.service.common import AUTH, errors, json_response, need, node
 
 router = APIRouter(prefix="/api", tags=["service"])
@@ -56,12 +58,12 @@ async def put_metadata(request: Request, force: str | None = None,
     from starlette.concurrency import run_in_threadpool
 
     from runtime.service.common import flag
-    text = (await request.body()).decode("utf-8", "replace")
+    text = await text_body(request)
     n = node(request)
     try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
+        body = parse(text.encode())
+    except NodeError:
+        body = None   # the loader reports where the text is wrong
     if isinstance(body, dict):
         body.setdefault("_id", "node")
         body.setdefault("type", "metadata")

@@ -29,7 +29,8 @@ def is_loopback(host: str) -> bool:
 
 
 def build(data_dir, config_dir=None, *, profile=None, auth=True, host="127.0.0.1",
-          rs256_public_key=None, keep_going=False, fsync=True, scheduler=False):
+          rs256_public_key=None, keep_going=False, fsync=True, scheduler=False,
+          max_body=None):
     """The app for a node on `data_dir`. `scheduler`: pipes run on their schedules while the
     app is served (`dtl serve` turns it on; embedded uses and tests drive pumps themselves)."""
     if not auth and not is_loopback(host):
@@ -37,7 +38,7 @@ def build(data_dir, config_dir=None, *, profile=None, auth=True, host="127.0.0.1
     node = Node(data_dir, config_dir, profile=profile, keep_going=keep_going, fsync=fsync,
                 scheduler=scheduler)
     verifier = Verifier(local_key(data_dir), rs256_public_key, enabled=auth)
-    return create_app(node, verifier)
+    return create_app(node, verifier, max_body=max_body)
 
 
 def serve(app, host="127.0.0.1", port=9042, *, ssl_certfile=None, ssl_keyfile=None,

@@ -75,8 +75,9 @@ class CsvSource(Source):
                 raise ValueError("csv source: no header and no field_names")
             missing = [k for k in self.pk if k not in names]
             if missing:
-                raise ValueError(f"csv source: primary_key column(s) {missing} not in "
-                                 f"the columns {names}")
+                # the header's text is not repeated: it may be any file the url reaches
+                raise ValueError(f"csv source: primary_key column(s) {missing} not among the "
+                                 f"{len(names)} columns of the header")
             ents, errs = [], []
             for row in reader:
                 if not row:
@@ -91,12 +92,12 @@ class CsvSource(Source):
 
     def _entity(self, names, row, line):
         if len(row) != len(names):
-            return ({"line": line, "row": row[:50]},
+            return ({"line": line, "fields": len(row)},
                     f"line {line}: {len(row)} fields, the header has {len(names)}")
         full = dict(zip(names, row))
         keys = [full.get(k) for k in self.pk]
         if any(not k for k in keys):
-            return {"line": line, **full}, f"line {line}: empty primary key {self.pk}"
+            return {"line": line}, f"line {line}: empty primary key {self.pk}"
         e = {}
         for k, v in full.items():
             if (self.whitelist is not None and k not in self.whitelist) or k in self.blacklist:

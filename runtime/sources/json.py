@@ -77,7 +77,7 @@ class JsonSource(Source):
 
 def _entity(item):
     if not isinstance(item, dict):
-        return {"value": item}, "not a JSON object"
+        return {"type": type(item).__name__}, "not a JSON object"
     try:
         e = transit.decode(item)
     except Exception as ex:  # noqa: BLE001 - a bad transit value is this entity's problem
@@ -88,11 +88,14 @@ def _entity(item):
 
 
 class Bad:
+    """Where the text does not parse. Only the place and the length go into events: the text
+    itself may be anything the url reaches, and error events are read by others."""
+
     def __init__(self, where, text, message):
-        self.where, self.text, self.message = where, text, message
+        self.where, self.length, self.message = where, len(text), message
 
     def stub(self):
-        return {"line": self.where, "text": self.text[:500]}
+        return {"line": self.where, "length": self.length}
 
 
 def iter_json(f):
@@ -137,6 +140,9 @@ def _array(text):
             return
         try:
             value, end = dec.raw_decode(buf, pos)
+        except RecursionError:     # the stdlib decoder recurses per level
+            yield Bad(index, "", f"element {index}: nested too deep")
+            return
         except ValueError as ex:
             if eof or len(buf) - pos > MAX_ELEMENT:
                 yield Bad(index, buf[pos:pos + 200], f"element {index}: {ex}")
