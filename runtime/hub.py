@@ -77,7 +77,8 @@ class RunSummary:
 
 
 class Hub:
-    def __init__(self, config, data_dir, *, clock=None, keep_going=False, fsync=True):
+    def __init__(self, config, data_dir, *, clock=None, keep_going=False, fsync=True,
+                 roots=None):
         self.config = config
         self.data_dir = str(data_dir)
         self.clock = clock or time.time
@@ -87,8 +88,12 @@ class Hub:
         self._chains: dict = {}
         self._trackers: dict = {}
         self._pumps: dict = {}
+        from runtime.confine import Roots, file_roots
         from runtime.systems import Systems
-        self.systems = Systems(config)      # connection pools, shared by the hub's pipes
+        # where file: urls and sqlite files may be (runtime/confine.py)
+        self.roots = roots or Roots.build(config.root, self.data_dir,
+                                          metadata_roots=file_roots(config))
+        self.systems = Systems(config, self.roots)   # connections, shared by the pipes
 
     # -- running ------------------------------------------------------------------------------
     def pump(self, pipe_id):

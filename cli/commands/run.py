@@ -28,6 +28,9 @@ def _data_dir(config_dir, data):
 @click.option("--data", "data", type=click.Path(file_okay=False),
               help="Data directory (default: env DTL_DATA, else <DIR>/.dtl-data).")
 @click.option("--profile", default=None, help="Environment profile (<profile>-env.json).")
+@click.option("--allow-path", "allow_paths", multiple=True, type=click.Path(file_okay=False),
+              help="Another folder file: urls and sqlite files may use (repeatable; DIR and "
+                   "<data>/files are always allowed).")
 @click.option("--pipe", "pipes", multiple=True, help="Run only these pipes (repeatable).")
 @click.option("--watch", is_flag=True, help="Keep running pipes on their schedules.")
 @click.option("--once", is_flag=True, help="One pass instead of running until stable.")
@@ -41,8 +44,8 @@ def _data_dir(config_dir, data):
               show_default=True)
 @click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
               show_default=True, help="The DTL backend pipes run on.")
-def run_cmd(config_dir, data, profile, pipes, watch, once, full, fresh, keep_going, show, fmt,
-            backend):
+def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fresh, keep_going,
+            show, fmt, backend):
     """Run every pipe of a configuration in dependency order until nothing changes, showing
     progress and a summary of entities in/out/errors per pipe. Exit 0 ok, 1 config errors,
     3 a pipe failed, 4 I/O."""
@@ -59,7 +62,13 @@ def run_cmd(config_dir, data, profile, pipes, watch, once, full, fresh, keep_goi
     if fresh and os.path.isdir(data):
         import shutil
         shutil.rmtree(data)
-    hub = Hub(cfg, data, keep_going=keep_going)
+    from runtime.confine import Roots, check_config, file_roots
+    roots = Roots.build(cfg.root, data, allow_paths, file_roots(cfg))
+    refused = check_config(cfg, roots)
+    if refused:
+        click.echo(str(ConfigError(refused, [], dict(cfg.texts))), err=True)
+        sys.exit(1)
+    hub = Hub(cfg, data, keep_going=keep_going, roots=roots)
     try:
         if watch:
             _watch(hub, pipes or None, fmt)

@@ -26,10 +26,13 @@ from cli.commands.run import _data_dir
 @click.option("--no-scheduler", is_flag=True,
               help="Pipes run only when asked (pump operations); also set by the node "
                    "metadata's task_manager.disable_pump_scheduler.")
+@click.option("--allow-path", "allow_paths", multiple=True, type=click.Path(file_okay=False),
+              help="Another folder file: urls and sqlite files may use (repeatable; the "
+                   "configuration folder and <data>/files are always allowed).")
 @click.option("--max-body-size", default="64MB", show_default=True, metavar="SIZE",
               help="Largest request body (e.g. 512k, 64MB, 1GiB); bigger ones answer 413.")
 def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, jwt_public_key,
-              no_auth, keep_going, no_scheduler, max_body_size):
+              no_auth, keep_going, no_scheduler, allow_paths, max_body_size):
     """Serve Sesam's API and the Management Studio (/studio) for a configuration folder
     (deployed at start; later changes come through the API and are kept in the data
     directory). Without DIR, the configuration stored in --data is served.
@@ -51,7 +54,8 @@ def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, 
     try:
         app = build(data, config_dir, profile=profile, auth=not no_auth, host=host,
                     rs256_public_key=pub, keep_going=keep_going,
-                    scheduler=not no_scheduler, max_body=max_body)
+                    scheduler=not no_scheduler, max_body=max_body,
+                    allow_paths=allow_paths)
     except ConfigError as e:
         click.echo(str(e), err=True)
         sys.exit(1)

@@ -8,6 +8,7 @@ receivers write.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -36,8 +37,11 @@ def not_found(what, ident):
 
 class Node:
     def __init__(self, data_dir, config_dir=None, *, profile=None, keep_going=False,
-                 fsync=True, scheduler=True):
+                 fsync=True, scheduler=True, allow_paths=()):
         self.data_dir = str(data_dir)
+        # file: urls and sqlite files stay inside these roots (runtime/confine.py)
+        self.config_dir = os.path.abspath(config_dir) if config_dir is not None else None
+        self.allow_paths = tuple(allow_paths)
         self.keep_going = keep_going
         self.fsync = fsync
         self.lock = threading.RLock()
@@ -78,20 +82,35 @@ class Node:
         if sec:
             self.secrets.put(sec)
         from runtime.config import load_config
-        cfg = load_config(config_dir, profile=profile, env=self.env.get(),
-                          secrets=self.secrets.values(), force=True)
+        cfg = self.confined(load_config(config_dir, profile=profile, env=self.env.get(),
+                                        secrets=self.secrets.values(), force=True))
         if cfg.errors:
             raise ConfigError(list(cfg.errors), list(cfg.warnings), dict(cfg.texts))
         self.configs.replace([to_python(n) for n, _ in loaded.entities if isinstance(n, JObject)])
         self._install(cfg)
 
     def _load_stored(self):
-        return configstore.load_entities(self.configs.entities(), self.env.get(),
-                                         self.secrets.values())
+        return self.confined(configstore.load_entities(self.configs.entities(), self.env.get(),
+                                                       self.secrets.values()))
+
+    def roots(self, cfg):
+        """Where `cfg` may touch files: the bootstrap folder, the data directory's files/
+        area, --allow-path and the metadata's file_roots; relative paths resolve against
+        the bootstrap folder (else files/), never against a staged upload."""
+        from runtime.confine import Roots, file_roots
+        return Roots.build(self.config_dir, self.data_dir, self.allow_paths, file_roots(cfg))
+
+    def confined(self, cfg):
+        """`cfg` with its refused paths as errors (positioned, as any validation error)."""
+        import dataclasses
+        from runtime.confine import check_config
+        extra = check_config(cfg, self.roots(cfg))
+        return dataclasses.replace(cfg, errors=tuple(cfg.errors) + tuple(extra)) if extra else cfg
 
     def _install(self, cfg):
         old = self.hub
-        self.hub = Hub(cfg, self.data_dir, keep_going=self.keep_going, fsync=self.fsync)
+        self.hub = Hub(cfg, self.data_dir, keep_going=self.keep_going, fsync=self.fsync,
+                       roots=self.roots(cfg))
         if old is not None:
             old.close()
         if self.scheduler is not None:
@@ -109,6 +128,7 @@ class Node:
     def upload(self, cfg, entities, *, force=False, files=None):
         """Deploy `entities` (already loaded as `cfg`) unless it has errors in `files` (None:
         anywhere) and not `force`. Returns the validation errors; nothing changes on refusal."""
+        cfg = self.confined(cfg)
         errors = validation_errors(cfg, files)
         if errors and not force:
             raise NodeError(400, "invalid-config", "the configuration has errors",

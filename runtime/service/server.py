@@ -30,13 +30,13 @@ def is_loopback(host: str) -> bool:
 
 def build(data_dir, config_dir=None, *, profile=None, auth=True, host="127.0.0.1",
           rs256_public_key=None, keep_going=False, fsync=True, scheduler=False,
-          max_body=None):
+          max_body=None, allow_paths=()):
     """The app for a node on `data_dir`. `scheduler`: pipes run on their schedules while the
     app is served (`dtl serve` turns it on; embedded uses and tests drive pumps themselves)."""
     if not auth and not is_loopback(host):
         raise ValueError("authentication may be turned off only on a loopback address")
     node = Node(data_dir, config_dir, profile=profile, keep_going=keep_going, fsync=fsync,
-                scheduler=scheduler)
+                scheduler=scheduler, allow_paths=allow_paths)
     verifier = Verifier(local_key(data_dir), rs256_public_key, enabled=auth)
     return create_app(node, verifier, max_body=max_body)
 

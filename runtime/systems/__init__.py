@@ -6,31 +6,27 @@ its connection pool; `Hub.close()` closes them."""
 
 from __future__ import annotations
 
-import os
 
 SQL_KINDS = ("postgresql", "mysql", "sqlite")
 
 
-def base_dir(config) -> str:
-    """Where relative paths (`file:` urls, sqlite files) resolve: the configuration folder."""
-    return os.path.abspath(getattr(config, "root", None) or os.getcwd())
-
-
-def make_system(system, root):
+def make_system(system, roots):
+    """`roots` (runtime.confine.Roots): where file: urls and sqlite files may be."""
     if system.type == "url":
         from runtime.systems.url import UrlSystem
-        return UrlSystem(system.id, system.config, root)
+        return UrlSystem(system.id, system.config, roots)
     if system.type in SQL_KINDS:
         from runtime.systems.sql import SqlSystem
-        return SqlSystem(system.id, system.type, system.config, root)
+        return SqlSystem(system.id, system.type, system.config, roots)
     raise ValueError(f"system {system.id!r}: system:{system.type} is not supported offline")
 
 
 class Systems:
     """The hub's systems, built on first use."""
 
-    def __init__(self, config):
+    def __init__(self, config, roots):
         self.config = config
+        self.roots = roots
         self._live = {}
 
     def get(self, system_id):
@@ -40,7 +36,7 @@ class Systems:
                 sysdef = self.config.systems[system_id]
             except KeyError:
                 raise ValueError(f"no system named {system_id!r}") from None
-            s = self._live[system_id] = make_system(sysdef, base_dir(self.config))
+            s = self._live[system_id] = make_system(sysdef, self.roots)
         return s
 
     def close(self):

@@ -13,11 +13,11 @@ from runtime.config.secret import reveal
 
 
 class SqlSystem:
-    def __init__(self, system_id, kind, config, base_dir):
+    def __init__(self, system_id, kind, config, roots):
         self.id = system_id
         self.kind = kind
         self.cfg = config
-        self.base_dir = base_dir
+        self.roots = roots
         self.dialect = "postgresql" if kind == "postgresql" else \
             "mysql" if kind == "mysql" else "sqlite"
         self.tz = ZoneInfo(str(config.get("timezone") or "UTC"))
@@ -39,8 +39,8 @@ class SqlSystem:
                     pool_recycle=int(c.get("pool_recycle", 1800)), pool_pre_ping=True)
         if self.kind == "sqlite":
             path = str(reveal(c.get("database")))
-            if path != ":memory:" and not os.path.isabs(path):
-                path = os.path.join(self.base_dir, path)
+            if path != ":memory:":
+                path = self.roots.resolve(path, f"system {self.id!r}: sqlite database")
             eng = create_engine(URL.create("sqlite", database=path),
                                 connect_args={"detect_types": sqlite3.PARSE_DECLTYPES,
                                               "timeout": float(c.get("pool_timeout", 30))},

@@ -7,10 +7,8 @@ a message."""
 from __future__ import annotations
 
 import io
-import os
 import time
 from contextlib import contextmanager
-from urllib.parse import unquote
 
 from runtime.config.secret import reveal
 
@@ -37,30 +35,35 @@ def backoff(base, attempt, cap=60.0):
 
 
 class UrlSystem:
-    def __init__(self, system_id, config, base_dir):
+    def __init__(self, system_id, config, roots):
         self.id = system_id
         self.cfg = config
-        self.base_dir = base_dir
+        self.roots = roots
         self.pattern = str(reveal(config.get("url_pattern") or config.get("base_url") or ""))
         self._client = None
         self._strategy = _parse_strategy(config.get("retry_strategy") or {})
 
     # -- urls -------------------------------------------------------------------------------
     def url(self, rel) -> str:
-        rel = str(reveal(rel or ""))
+        return self.join(self.pattern, str(reveal(rel or "")))
+
+    @staticmethod
+    def join(pattern: str, rel: str) -> str:
+        """A source's or sink's `url` against the system's `url_pattern` / `base_url`."""
         if "://" in rel or rel.startswith("file:"):
             return rel
-        if "%s" in self.pattern:
-            return self.pattern.replace("%s", rel)
-        return self.pattern + rel
+        if "%s" in pattern:
+            return pattern.replace("%s", rel)
+        return pattern + rel
 
     def local_path(self, url):
-        """The file path of a `file:` url (relative paths against the configuration folder),
-        else None."""
-        if not url.startswith("file:"):
+        """The real path of a `file:` url inside the allowed roots (relative paths against
+        the configuration folder), None for other urls; confine.Refused when outside."""
+        from runtime.confine import file_url_path
+        path = file_url_path(url)
+        if path is None:
             return None
-        path = unquote(url[7:] if url.startswith("file://") else url[5:])
-        return path if os.path.isabs(path) else os.path.join(self.base_dir, path)
+        return self.roots.resolve(path, f"system {self.id!r}: file url")
 
     # -- the client ------------------------------------------------------------------------
     @property

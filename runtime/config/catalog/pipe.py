@@ -91,6 +91,8 @@ METADATA = kind(
     p("name", STR), p("description", STRS), p("comment", STRS),
     p("namespaced_identifiers", BOOL, False),
     p("namespaces.default", DICT),
+    # (ours) more folders that file: urls and sqlite files may use (runtime/confine.py)
+    p("file_roots", STRS),
     p("$config-group", STR),
     p("global_defaults.use_signalling_internally", BOOL, True),
     p("global_defaults.default_compaction_type", STR, "sink", enum=("sink", "background")),

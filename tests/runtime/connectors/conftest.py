@@ -123,8 +123,12 @@ def write_config(root, systems=(), pipes=(), secrets=None):
 def hub_for(tmp_path, systems=(), pipes=(), **kw):
     from runtime.config import load_config
     from runtime.hub import Hub
+    from runtime.confine import Roots
     root = write_config(tmp_path / "conf", systems, pipes)
-    return Hub(load_config(root), tmp_path / "data", fsync=False, **kw)
+    cfg = load_config(root)
+    # the tests keep their files beside the configuration: tmp_path is allowed (--allow-path)
+    kw.setdefault("roots", Roots.build(cfg.root, tmp_path / "data", extra=[tmp_path]))
+    return Hub(cfg, tmp_path / "data", fsync=False, **kw)
 
 
 def events(hub, pipe, kind):
