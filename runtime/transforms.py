@@ -86,12 +86,18 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
     ns = eff.get("namespaces") or {}
     ident, prop = ns.get("identity", pipe.id), ns.get("property", pipe.id)
 
-    def run(entity, bindings=None):
+    def run(entity, bindings=None, trace=None):
+        """`trace` (a list) receives the entities after add_namespaces and after each
+        transform (the Studio's preview shows every stage)."""
         src = entity
         batch = [add_namespaces(entity, ident, prop) if add_ns else entity]
+        if trace is not None:
+            trace.append(list(batch))
         for kind, tr, id_required in stages:
             if kind == "children":
                 batch = emit_children(batch)
+                if trace is not None:
+                    trace.append(list(batch))
                 continue
             nxt = []
             for e in batch:
@@ -110,6 +116,8 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
                                                 "string _id (id_required is true)")
                 nxt.extend(out)
             batch = nxt
+            if trace is not None:
+                trace.append(list(batch))
         if rm_ns:
             batch = [remove_namespaces(e) for e in batch]
         return batch

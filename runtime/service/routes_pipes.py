@@ -128,3 +128,33 @@ async def pump_operation(request: Request, pipe_id: str, operation: str = Form(.
     await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen, comment)
     return json_response(pump_view(n, p))
 
+
+
+PREVIEW_BODY = {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {
+        "entity": {"type": "object", "description": "the source entity (default: the first "
+                   "one the pipe's source reads, else a sample)"},
+        "config": {"oneOf": [{"type": "object"}, {"type": "string"}], "description":
+                   "an unsaved pipe configuration (text keeps error positions)"}}}}}}
+
+
+@router.post("/pipes/{pipe_id}/preview", responses={**AUTH, **errors(400, 404)},
+             openapi_extra={"requestBody": PREVIEW_BODY})
+async def pipe_preview(request: Request, pipe_id: str, user=Depends(need("read_data"))):
+    """The pipe's transforms on one entity, nothing written: `{source_entity,
+    before_transforms, stages: [{type, entities}], after_transforms, sink, errors}`.
+    `config` previews an unsaved configuration (also of a pipe not yet saved); its errors
+    (configuration and DTL) have `line` and `column` in the text sent."""
+    import json as _json
+    from runtime.service.preview import preview
+    n = node(request)
+    raw = await request.body()
+    try:
+        body = _json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise NodeError(400, "bad-body", "the body is not JSON") from None
+    if pipe_id in n.config.pipes:
+        check(user, "read_data", n.pipe(pipe_id))
+    elif not isinstance(body, dict) or body.get("config") is None:
+        n.pipe(pipe_id)  # 404
+    return json_response(await run_in_threadpool(preview, n, pipe_id, body))
