@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from runtime.service import (routes_config, routes_datasets, routes_dtl, routes_endpoints,
-                             routes_env, routes_pipes, routes_service)
+                             routes_env, routes_pipes, routes_service, routes_tests)
 from runtime.service.auth import AuthError, Verifier
 from runtime.service.node import NodeError
 
@@ -50,8 +50,10 @@ def create_app(node, verifier: Verifier, *, max_body: int | None = None) -> Fast
     app.add_middleware(BodyLimit, limit=max_body or DEFAULT_MAX_BODY)
     # fixed /pipes/... routes first: they win over /pipes/{pipe_id}
     for r in (routes_service, routes_pipes, routes_config, routes_datasets, routes_endpoints,
-              routes_env, routes_dtl):
+              routes_env, routes_dtl, routes_tests):
         app.include_router(r.router)
+    from runtime.studio import mount
+    mount(app)
 
     @app.exception_handler(NodeError)
     async def node_error(_req: Request, e: NodeError):

@@ -67,6 +67,24 @@ def pipe_view(node, pipe, verbose=True) -> dict:
         out["config"] = {"original": _json_safe(pipe.original),
                          "effective": _json_safe(pipe.effective)}
     out["storage"] = {"sink-datasets": list(pipe.writes)}
+    # (ours) what the flow graph and the pipe list draw: the pipe's datasets and systems
+    out["flow"] = {"name": pipe.effective.get("name"), "source-type": _type(pipe.source),
+                   "sink-type": _type(pipe.sink), "source-datasets": list(pipe.reads),
+                   "hop-datasets": list(pipe.hops), "sink-datasets": list(pipe.writes),
+                   "systems": _systems(pipe), "role": pipe.role}
+    return out
+
+
+def _type(component):
+    return component.type if component is not None else None
+
+
+def _systems(pipe) -> dict:
+    out = {}
+    for part, c in (("source", pipe.source), ("sink", pipe.sink)):
+        sid = c.get("system") if c is not None else None
+        if isinstance(sid, str):
+            out[part] = sid
     return out
 
 
