@@ -1,7 +1,7 @@
 """The Management Studio at `/studio`: static pages (HTML, one ES module, CSS) that talk to
 the public API only, as any other client would. The editor (CodeMirror 6), the data grid
 (AG Grid) and the graph layout (Mermaid) are the prebuilt bundles the `nicegui` wheel ships
-(docs/decisions/0001-studio-ui.md): pip-installed, served from here, nothing from a CDN."""
+(docs/decisions/studio-ui.md): pip-installed, served from here, nothing from a CDN."""
 
 from __future__ import annotations
 
