@@ -25,6 +25,8 @@ a changed pipe configuration runs that pipe, one run per pipe at a time. `--no-s
 the node metadata's `task_manager.disable_pump_scheduler: true` turn the timer off; the pump
 operations `disable`/`enable` take one pipe out of it. `GET /pipes` shows `is-running`,
 `progress` (counts of the run under way), `next-run` and `started-by` while runs happen.
+The Management Studio (`/studio`, docs/studio/README.md) is a client of these endpoints only.
+
 SIGTERM lets each running pump finish the batch it is writing (committed with its state),
 logs `pump-failed` with the reason, and exits; the next start resumes after that batch.
 
