@@ -110,7 +110,11 @@ class Session:
             raise TestRunError("Failed to upload config:\n" + e.render()) from None
         for w in self.config.warnings:
             self.log("warning", f"{w.span}: {w.message}")
-        self.hub = Hub(self.config, self.data_dir)
+        # the staged copy holds only what the client uploads; files the configuration names
+        # (file: urls, sqlite databases) resolve against the repository itself
+        from runtime.confine import Roots, file_roots
+        roots = Roots.build(self.repo.root, self.data_dir, metadata_roots=file_roots(self.config))
+        self.hub = Hub(self.config, self.data_dir, roots=roots)
         self.log("info", "Config uploaded successfully")
         self._post_testdata()
 

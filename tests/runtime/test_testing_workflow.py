@@ -247,3 +247,14 @@ def test_init(tmp_path):
     assert half["source"]["alternatives"]["test"] == {"type": "embedded", "entities": []}
     assert (tmp_path / "pipes" / "copy.conf.json").read_text() == untouched
     assert "No test sources were added" in dtl("init", tmp_path).stdout
+
+
+def test_example_hub_passes_its_own_ci_tests(tmp_path):
+    # the staged upload holds only pipes/systems; its file: urls and sqlite files (data/) must
+    # still resolve against the repository, as the client's node would see them
+    example = Path(__file__).resolve().parents[2] / "examples" / "hub"
+    repo = tmp_path / "hub"
+    shutil.copytree(example, repo, ignore=shutil.ignore_patterns(".dtl-data", "warehouse.sqlite"))
+    r = dtl("test", repo)
+    assert r.exit_code == 0, r.output
+    assert "All tests passed! Ran 2 tests." in r.stdout
