@@ -119,24 +119,36 @@ class Hub:
             if missing:
                 raise KeyError(f"no such pipe(s): {', '.join(sorted(missing))}")
         summary = RunSummary({p.id: PipeSummary(p.id) for p in order})
+        if pipes is None:   # invalid pipes do not run; the summary says so
+            for p in self.config.pipes_in_order():
+                if not p.valid:
+                    summary.pipes[p.id] = PipeSummary(p.id, status="skipped",
+                                                      reason="invalid configuration")
+        # a failed pipe stays where it is: it is marked failed and not retried in this run,
+        # every other pipe goes on (downstream pipes read what exists)
+        failed = set()
         zeros = 0
         while True:
             summary.passes += 1
             changed = 0
             for p in order:
+                if p.id in failed:
+                    continue
                 r = self.pump(p.id).run(full=full and summary.passes == 1,
                                         keep_going=self.keep_going, progress=progress)
                 summary.pipes[p.id].add(r)
                 summary.errors.extend(r.error_events)
                 changed += r.changed
+                if r.status == "failed":
+                    failed.add(p.id)
                 if progress:
                     progress(p.id, r, done=True)
-            if not summary.ok or not until_stable:
+            if not until_stable:
                 break
             zeros = zeros + 1 if changed == 0 else 0
             if zeros >= extra_zero_runs or summary.passes >= max_passes:
                 break
-        summary.stable = until_stable and summary.ok and zeros >= extra_zero_runs
+        summary.stable = until_stable and zeros >= extra_zero_runs
         summary.seconds = time.perf_counter() - t0
         return summary
 

@@ -55,11 +55,19 @@ def _diag_json(d, level):
 @config_group.command("validate")
 @_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def validate_cmd(path, profile, env_pairs, secrets_file, fmt):
-    """Check every pipe and system; print all errors with file:line:col. Exit 0 ok, 1 errors."""
+@click.option("--strict", is_flag=True,
+              help="treat warnings as errors (a linter's view; a node runs such pipes)")
+def validate_cmd(path, profile, env_pairs, secrets_file, fmt, strict):
+    """Check every pipe and system; print errors and warnings with file:line:col.
+
+    Errors are what a Sesam node marks invalid (that pipe or system does not run); warnings
+    are what a node accepts (unknown properties, unset $ENV/$SECRET, cycles, ...).
+    Exit 0 ok (warnings allowed), 1 errors (or warnings with --strict)."""
     from runtime.config import ConfigError, render_problems
     try:
         cfg = _load(path, profile, env_pairs, secrets_file, force=False)
+        if strict and cfg.warnings:
+            raise ConfigError(list(cfg.warnings), [], dict(cfg.texts))
     except ConfigError as e:
         if fmt == "json":
             click.echo(json.dumps({"ok": False,
@@ -77,8 +85,9 @@ def validate_cmd(path, profile, env_pairs, secrets_file, fmt):
         return
     if cfg.warnings:
         click.echo(render_problems([], cfg.warnings, dict(cfg.texts)), err=True)
-    n, m = len(cfg.pipes), len(cfg.systems)
-    click.echo(f"ok: {n} pipe{'s' * (n != 1)}, {m} system{'s' * (m != 1)}")
+    n, m, w = len(cfg.pipes), len(cfg.systems), len(cfg.warnings)
+    click.echo(f"ok: {n} pipe{'s' * (n != 1)}, {m} system{'s' * (m != 1)}"
+               + (f", {w} warning{'s' * (w != 1)}" if w else ""))
 
 
 @config_group.command("show")

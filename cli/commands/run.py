@@ -47,17 +47,28 @@ def _data_dir(config_dir, data):
 def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fresh, keep_going,
             show, fmt, backend):
     """Run every pipe of a configuration in dependency order until nothing changes, showing
-    progress and a summary of entities in/out/errors per pipe. Exit 0 ok, 1 config errors,
-    3 a pipe failed, 4 I/O."""
+    progress and a summary of entities in/out/errors per pipe. A pipe with configuration
+    errors does not run and a failing pipe stops alone; the others run. Exit 0 ok, 1 the
+    configuration cannot be read (or a path is refused), 3 a pipe failed or is invalid, 4 I/O."""
     from runtime.config import ConfigError, load_config
     from runtime.hub import Hub
     import runtime.transforms
     runtime.transforms.BACKEND = backend
     try:
-        cfg = load_config(config_dir, profile=profile)
+        # as a node takes it: only an unreadable configuration is refused as a whole
+        cfg = load_config(config_dir, profile=profile, lenient=True)
     except ConfigError as e:
         click.echo(str(e), err=True)
         sys.exit(1)
+    if cfg.errors:
+        from runtime.config import render_problems
+        click.echo(render_problems(list(cfg.errors), [], dict(cfg.texts)), err=True)
+        bad = sorted(p.id for p in cfg.pipes.values() if not p.valid)
+        click.echo(f"{len(bad)} invalid pipe(s) will not run: {', '.join(bad)}", err=True)
+    if cfg.warnings:
+        n = len(cfg.warnings)
+        click.echo(f"{n} configuration warning{'s' * (n != 1)} (`dtl config validate` lists "
+                   "them)", err=True)
     data = _data_dir(config_dir, data)
     if fresh and os.path.isdir(data):
         import shutil
@@ -92,7 +103,7 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
                 from dtl import transit
                 out["outputs"] = {pid: json.loads(transit.dumps(hub.output(pid))) for pid in show}
             click.echo(json.dumps(out, indent=2, default=str))
-        sys.exit(0 if summary.ok else EXIT_FAILED)
+        sys.exit(0 if summary.ok and not cfg.errors else EXIT_FAILED)
     except OSError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_IO)

@@ -61,6 +61,14 @@ def serve_cmd(config_dir, data, host, port, profile, ssl_certfile, ssl_keyfile, 
         sys.exit(1)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    node = app.state.node
+    cfg = node.hub.config if node.hub is not None else None
+    if cfg is not None and cfg.errors:
+        from runtime.config import render_problems
+        click.echo(render_problems(list(cfg.errors), [], dict(cfg.texts)), err=True)
+        bad = sorted(p.id for p in cfg.pipes.values() if not p.valid)
+        click.echo(f"dtl serve: {len(bad)} invalid pipe(s) will not run: {', '.join(bad)}",
+                   err=True)
     base = f"{'https' if ssl_certfile else 'http'}://{host}:{port}"
     sched = "off" if no_scheduler or app.state.node.scheduler.paused else "on"
     click.echo(f"dtl serve: {data} on {base}/api (Studio: {base}/studio; scheduler {sched})",

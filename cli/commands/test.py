@@ -64,7 +64,7 @@ def _session(path, profile, whitelist_file, runs, zero_runs, max_runs, no_large_
 
 def _logger(verbose: int, quiet: bool):
     def log(level, message):
-        if quiet or (level == "info" and verbose < 1):
+        if quiet or (level == "info" and verbose < 1) or (level == "debug" and verbose < 2):
             return
         click.echo(f"{level.upper()}: {message}" if level != "info" else message, err=True)
     return log

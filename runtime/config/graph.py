@@ -2,9 +2,10 @@
 
 (ours, from the stable-run rules of test-runner.md §4) A pass runs pipes upstream first, so a
 cycle has no such order and runs in configuration order. A cycle that goes through a hop only
-(a pipe joining in data that is downstream of it) settles through dependency tracking: a
-warning. A cycle made of sources alone feeds entities around the loop, and a pipe whose source
-is its own sink re-reads what it just wrote: those are errors.
+(a pipe joining in data that is downstream of it) settles through dependency tracking. A cycle
+made of sources alone feeds entities around the loop, and a pipe whose source is its own sink
+re-reads what it just wrote; a node runs such configurations all the same (they settle once
+nothing changes), so every cycle is a warning.
 """
 
 from __future__ import annotations
@@ -128,11 +129,11 @@ def _report_cycles(pipes, edges, problems: Problems, spans):
         problems.entity = first
         if len(comp) == 1:
             ds = [d for d in by_id[first].reads if d in by_id[first].writes]
-            problems.error(f"pipe {first!r} reads its own sink dataset {ds[0]!r} as its source",
+            problems.warn(f"pipe {first!r} reads its own sink dataset {ds[0]!r} as its source",
                            spans.get(first, Span()), "dataset-cycle",
                            "every run would re-read what it just wrote")
         else:
-            problems.error("pipes feed each other through their sources: "
+            problems.warn("pipes feed each other through their sources: "
                            + " -> ".join(_loop(comp, source_only)),
                            spans.get(first, Span()), "dataset-cycle",
                            "entities would circle the loop and the configuration cannot "

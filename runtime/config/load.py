@@ -22,24 +22,31 @@ from runtime.config.model import (Component, Config, DtlTransform, Metadata, Pip
                                   freeze)
 from runtime.config.problems import ConfigError, Problems, did_you_mean
 from runtime.config.substitute import Substituter
-from runtime.config.validate import Validator
+from runtime.config.validate import Validator, apply_coercions
 
 ENTITY_TYPES = ("pipe", "metadata", "system:<kind>")
 
 
 def load_config(path, *, profile: str | None = None, env: dict | None = None,
-                secrets: dict | None = None, secrets_file=None, force: bool = False) -> Config:
+                secrets: dict | None = None, secrets_file=None, force: bool = False,
+                lenient: bool = False) -> Config:
     """Load a configuration folder (Sesam repository layout) or a JSON array file.
 
     `env` adds to/overrides the profile's `<profile>-env.json`; `secrets` maps names (or
     `system-id/name` for system-local ones) to values, as does the secrets file. Raises
     `ConfigError` with every problem unless `force`, which returns a model where pipes and
     systems with errors have `valid=False` and `Config.errors` lists the problems.
+    `lenient` is how a Sesam node takes a configuration (`dtl run`, `dtl test`, `dtl serve`):
+    as `force`, but a configuration that cannot be read as a whole (`Config.refused`: not
+    JSON, not entities, duplicate `_id`s) still raises.
     """
     problems = Problems()
     loaded = load_files(Path(path), problems, profile=profile, env=env, secrets=secrets,
                         secrets_file=Path(secrets_file) if secrets_file else None)
-    return _Builder(loaded, problems, force).build()
+    cfg = _Builder(loaded, problems, force or lenient).build()
+    if lenient and cfg.refused:
+        raise ConfigError(list(cfg.errors), list(cfg.warnings), dict(cfg.texts))
+    return cfg
 
 
 class _Builder:
@@ -55,8 +62,8 @@ class _Builder:
     def build(self) -> Config:
         entities = self._sort_entities()
         system_kinds = {eid: kind for role, eid, kind, _, _ in entities if role == "system"}
-        self.validator = Validator(self.problems, {k: v for k, v in system_kinds.items()
-                                                   if v is not None})
+        # a system of a type we do not know still exists (pipes may name it): kind ""
+        self.validator = Validator(self.problems, {k: v or "" for k, v in system_kinds.items()})
         metadata = Metadata()
         pipes_raw, systems = [], {}
         for role, eid, kind, node, file in entities:
@@ -81,7 +88,7 @@ class _Builder:
                       tuple(self.problems.warnings), tuple(self.problems.errors),
                       MappingProxyType(dict(self.loaded.texts)),
                       MappingProxyType(dict(self.loaded.env)), self.loaded.secrets,
-                      root=str(self.loaded.root))
+                      root=str(self.loaded.root), refused=tuple(self.problems.unscoped))
 
     # -- entities -------------------------------------------------------------------------
     def _sort_entities(self):
@@ -104,7 +111,7 @@ class _Builder:
                                     "ids are used in URLs and dataset names")
             if eid in seen:
                 self.problems.error(f"duplicate _id {eid!r}", i.span, "duplicate-id",
-                                    f"first defined at {seen[eid]}")
+                                    f"first defined at {seen[eid]}", whole=True)
                 continue
             seen[eid] = i.span
             role, kind = self._role(node, t)
@@ -130,8 +137,10 @@ class _Builder:
             kind = v[len("system:"):]
             if kind in SYSTEMS:
                 return "system", kind
-            self.problems.error(f"unknown system type {v!r}", t.span, "unknown-type",
-                                did_you_mean(v, [f"system:{k}" for k in SYSTEMS]))
+            # a node keeps such a system; it cannot be connected to here: a warning
+            self.problems.warn(f"unknown system type {v!r}: pipes using it fail when they run",
+                               t.span, "unknown-type",
+                               did_you_mean(v, [f"system:{k}" for k in SYSTEMS]))
             return "system", None
         cands = ["pipe", "metadata"] + [f"system:{k}" for k in SYSTEMS]
         self.problems.error(f"unknown entity type {v!r}", t.span, "unknown-type",
@@ -145,12 +154,14 @@ class _Builder:
     def _metadata(self, node) -> Metadata:
         resolved = self._resolved(node, "metadata", "node")
         self.validator.check_metadata(resolved)
+        resolved = apply_coercions(resolved, self.validator.coerced)
         data = to_python(resolved)
         return Metadata(freeze(data), node.span)
 
     def _system(self, eid, kind, node) -> System:
         resolved = self._resolved(node, "system", eid)
         self.validator.check_system(resolved, kind)
+        resolved = apply_coercions(resolved, self.validator.coerced)
         data = to_python(resolved)
         eff = effective_system(data, kind, {}) if kind else data
         return System(eid, kind or "", freeze(eff), freeze(to_python(node)), node.span)
@@ -160,13 +171,23 @@ class _Builder:
         # conditional sources/transforms/sinks
         src, src_cond = self._component(resolved.get("source"), "source")
         t = resolved.get("transform")
-        t_items = t.items if isinstance(t, JList) else ((t,) if isinstance(t, JObject) else ())
-        transforms = [self._component(x, "transform") for x in t_items]
+        transforms = [self._component(x, "transform") for x in _transform_items(t)]
         sink_node = resolved.get("sink")
         snk, sink_cond = self._component(sink_node, "sink") if sink_node is not None else \
             (None, None)
+        if isinstance(snk, JObject) and snk.get("type") is None:
+            # a sink without a type is the default one, a dataset sink
+            snk = JObject((("type", snk.span, JScalar("dataset", snk.span)),) + snk.items,
+                          snk.span)
         parts = {"source": src, "transforms": [x for x, _ in transforms], "sink": snk}
         self.validator.check_pipe(resolved, parts)
+        co = self.validator.coerced
+        if co:
+            resolved = apply_coercions(resolved, co)
+            src = apply_coercions(src, co) if src is not None else None
+            transforms = [(apply_coercions(x, co) if x is not None else None, c)
+                          for x, c in transforms]
+            snk = apply_coercions(snk, co) if snk is not None else None
 
         md = _thaw(metadata.config)
         src_kind = SOURCES.get(_type(src))
@@ -218,6 +239,20 @@ class _Builder:
         except DTLSyntaxError as e:  # DTLCompileError too: spans already point into the file
             self.problems.extend(e.diagnostics)
             return None
+
+
+def _transform_items(t) -> list:
+    """A pipe's transforms as one list: a single transform or a list of them, with `chained`
+    transforms (a list in one transform; hub/documentation/data-synchronization) flattened in
+    place, as the node runs them one after the other."""
+    items = t.items if isinstance(t, JList) else ((t,) if isinstance(t, JObject) else ())
+    out = []
+    for x in items:
+        if _type(x) == "chained":
+            out.extend(_transform_items(x.get("transforms")))
+        else:
+            out.append(x)
+    return out
 
 
 def _type(node):

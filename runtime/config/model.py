@@ -167,6 +167,7 @@ class Config:
     env: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     secrets: object = field(default=None, repr=False)  # loader.Secrets; for DTL $SECRET(...)
     root: str | None = None        # the configuration folder (spans are relative to it)
+    refused: tuple = ()            # errors of the whole configuration (see Problems.unscoped)
 
     def secret(self, name: str, system_id: str | None = None):
         """A secret's value (a Secret or str), or None; never logged or printed by us."""

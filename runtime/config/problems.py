@@ -22,11 +22,18 @@ class Problems:
         self.warnings: list[Diagnostic] = []
         self.invalid: set[str] = set()   # entity ids with at least one error
         self.entity: str | None = None   # the entity being checked
+        # errors of the configuration as a whole (unreadable files, duplicate _ids, ...): a
+        # node refuses such an upload; every other error stays with its pipe or system
+        self.unscoped: list[Diagnostic] = []
 
-    def error(self, message: str, span: Span, code: str, hint: str | None = None):
-        self.errors.append(Diagnostic(message, span, code, hint))
-        if self.entity is not None:
+    def error(self, message: str, span: Span, code: str, hint: str | None = None, *,
+              whole: bool = False):
+        d = Diagnostic(message, span, code, hint)
+        self.errors.append(d)
+        if self.entity is not None and not whole:
             self.invalid.add(self.entity)
+        else:
+            self.unscoped.append(d)
 
     def warn(self, message: str, span: Span, code: str, hint: str | None = None):
         self.warnings.append(Diagnostic(message, span, code, hint))

@@ -40,22 +40,29 @@ class Substituter:
         """`role` is "pipe", "system" or "metadata": secrets are for systems only."""
         return self._walk(node, role, entity_id)
 
-    def _walk(self, node: JNode, role, eid) -> JNode:
+    def _walk(self, node: JNode, role, eid, dtl=False) -> JNode:
         if isinstance(node, JScalar):
             if isinstance(node.value, str) and has_refs(node.value):
-                return self._string(node, role, eid)
+                return self._string(node, role, eid, dtl)
             return node
         if isinstance(node, JList):
-            return JList(tuple(self._walk(c, role, eid) for c in node.items), node.span)
-        return JObject(tuple((k, ks, self._walk(v, role, eid)) for k, ks, v in node.items),
-                       node.span)
+            return JList(tuple(self._walk(c, role, eid, dtl) for c in node.items), node.span)
+        # the rules of a dtl transform keep their $SECRET(...) references: DTL resolves them
+        # at run time (the key arguments of encrypt/decrypt/hmac) and never keeps the value
+        rules = role == "pipe" and _is_dtl(node)
+        return JObject(tuple((k, ks, self._walk(v, role, eid, dtl or (rules and k == "rules")))
+                             for k, ks, v in node.items), node.span)
 
-    def _string(self, node: JScalar, role, eid) -> JNode:
+    def _string(self, node: JScalar, role, eid, dtl=False) -> JNode:
         try:
             pieces = parse_refs(node.value)
         except RefSyntaxError:
+            if dtl:
+                return node   # DTL reports its own malformed references
             self.problems.error("malformed $ENV/$SECRET reference", node.span, "bad-reference",
                                 "write $ENV(name) or $SECRET(name); references cannot be nested")
+            return node
+        if dtl and len(pieces) == 1 and isinstance(pieces[0], Ref) and pieces[0].kind == "secret":
             return node
         values, secret, ok = [], False, True
         for piece in pieces:
@@ -83,21 +90,28 @@ class Substituter:
                 return self.env[ref.name]
             where = f" (environment from {self.env_file})" if self.env_file else \
                 " (no profile environment file was found)"
-            self.problems.error(f"environment variable {ref.name!r} is not set{where}", span,
-                                "unknown-env", did_you_mean(ref.name, self.env))
+            # a node accepts the configuration and leaves the reference as it is: a warning
+            self.problems.warn(f"environment variable {ref.name!r} is not set{where}", span,
+                               "unknown-env", did_you_mean(ref.name, self.env))
             return _NOTHING
         if role != "system":
-            self.problems.error(f"$SECRET({ref.name}) in a {role}: secrets can only be used in "
-                                "systems", span, "secret-not-allowed",
-                                "move the value to a system property, or use $ENV(...)")
+            self.problems.warn(f"$SECRET({ref.name}) in a {role}: secrets can only be used in "
+                               "systems and as DTL key arguments; the reference is left as "
+                               "it is", span, "secret-not-allowed",
+                               "move the value to a system property, or use $ENV(...)")
             return _NOTHING
         value = self.secrets.lookup(ref.name, eid)
         if value is None:
             # never print secret values; names are fine
-            self.problems.error(f"secret {ref.name!r} is not defined for system {eid!r}", span,
-                                "unknown-secret", did_you_mean(ref.name, self.secrets.names(eid)))
+            self.problems.warn(f"secret {ref.name!r} is not defined for system {eid!r}", span,
+                               "unknown-secret", did_you_mean(ref.name, self.secrets.names(eid)))
             return _NOTHING
         return value
 
 
 _NOTHING = object()
+
+
+def _is_dtl(node: JNode) -> bool:
+    t = node.get("type") if isinstance(node, JObject) else None
+    return isinstance(t, JScalar) and t.value == "dtl"

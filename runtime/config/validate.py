@@ -7,6 +7,7 @@ from dtl.syntax.jsontree import JList, JNode, JObject, JScalar
 from runtime.config.catalog import (COMPONENTS, METADATA, PIPE, PUMP, SYSTEMS, Kind, Prop, T,
                                     type_names)
 from runtime.config.problems import Problems, did_you_mean
+from runtime.config.refs import has_refs
 from runtime.config.secret import Secret
 
 # pipe properties validated as components of their own
@@ -39,10 +40,52 @@ def _article(what: str) -> str:
     return "an" if what[:1] in "aeiou" else "a"
 
 
+def coerce_scalar(value, accepted: T):
+    """The value a string stands for when the property wants a number or a boolean (a node
+    reads `"600"` as 600), else `_NO`."""
+    if not isinstance(value, str) or isinstance(value, Secret):
+        return _NO
+    text = value.strip()
+    if text[:2] in ("~f", "~d"):   # a transit decimal/float written as a string
+        text = text[2:]
+    if T.BOOL in accepted and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if T.INT in accepted:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    if T.FLOAT in accepted:
+        try:
+            f = float(text)
+            if f == f and f not in (float("inf"), float("-inf")):
+                return f
+        except ValueError:
+            pass
+    return _NO
+
+
+_NO = object()
+
+
+def apply_coercions(node: JNode, coerced: dict) -> JNode:
+    """`node` with the scalars in `coerced` (id of the node -> value) replaced."""
+    if not coerced:
+        return node
+    if isinstance(node, JScalar):
+        v = coerced.get(id(node), _NO)
+        return node if v is _NO else JScalar(v, node.span)
+    if isinstance(node, JList):
+        return JList(tuple(apply_coercions(c, coerced) for c in node.items), node.span)
+    return JObject(tuple((k, ks, apply_coercions(v, coerced)) for k, ks, v in node.items),
+                   node.span)
+
+
 class Validator:
     def __init__(self, problems: Problems, systems: dict):
         self.problems = problems
-        self.systems = systems   # system _id -> kind name ("url", "postgresql", ...)
+        self.systems = systems   # system _id -> kind name ("url", "postgresql", ...; "" unknown)
+        self.coerced: dict = {}  # id(JScalar) -> value: strings read as numbers/booleans
 
     # -- generic --------------------------------------------------------------------------
     def check_object(self, node: JObject, props, what: str, *, ignore=(), one_of=()):
@@ -57,8 +100,9 @@ class Validator:
                 continue
             prop = props.get(key)
             if prop is None:
-                self.problems.error(f"unknown property {key!r} of {what}", key_span,
-                                    "unknown-property", did_you_mean(key, props))
+                # a node ignores properties it does not know: a warning
+                self.problems.warn(f"unknown property {key!r} of {what}", key_span,
+                                   "unknown-property", did_you_mean(key, props))
                 continue
             self.check_value(value, prop, f"{key!r} of {what}")
         for prop in props.values():
@@ -75,7 +119,18 @@ class Validator:
         accepted = prop.types
         if T.FLOAT in accepted:
             accepted |= T.INT  # a JSON number is a number, with or without a fraction
+        if isinstance(node, JScalar) and isinstance(node.value, str) and \
+                has_refs(node.value):
+            return   # an $ENV/$SECRET left unresolved: already a warning, its type is unknown
         if not (t & accepted):
+            v = coerce_scalar(node.value, accepted) if isinstance(node, JScalar) else _NO
+            if v is not _NO:
+                self.coerced[id(node)] = v
+                self.problems.warn(f"{what} should be {_article(type_names(prop.types))} "
+                                   f"{type_names(prop.types)}, not {_article(type_names(t))} "
+                                   f"{type_names(t)}; read as {_show(v)}", node.span,
+                                   "wrong-type")
+                return
             self.problems.error(f"{what} must be {_article(type_names(prop.types))} "
                                 f"{type_names(prop.types)}, not {_article(type_names(t))} "
                                 f"{type_names(t)}", node.span, "wrong-type")
@@ -100,11 +155,13 @@ class Validator:
             self.problems.error(f"{what} must be an object", node.span, "wrong-type")
             return None
         t = node.get("type")
+        kinds = COMPONENTS[role]
+        if t is None and role == "sink":
+            return kinds["dataset"]   # a sink without a type is the default, a dataset sink
         if t is None:
             self.problems.error(f"{what} is missing the required property 'type'", node.span,
                                 "missing-property")
             return None
-        kinds = COMPONENTS[role]
         if not (isinstance(t, JScalar) and isinstance(t.value, str)) or t.value not in kinds:
             shown = _show(t.value) if isinstance(t, JScalar) else "this"
             self.problems.error(f"unknown {role} type {shown}", t.span, "unknown-type",
@@ -133,7 +190,7 @@ class Validator:
                 self.problems.error(f"{label} refers to system {ref.value!r}, which does not exist",
                                     ref.span, "unknown-system",
                                     did_you_mean(ref.value, self.systems))
-            elif kind.system_kinds and sys_kind not in kind.system_kinds:
+            elif sys_kind and kind.system_kinds and sys_kind not in kind.system_kinds:
                 want = " or ".join(f"system:{k}" for k in kind.system_kinds)
                 self.problems.error(f"{label} needs {want}; {ref.value!r} is system:{sys_kind}",
                                     ref.span, "wrong-system")
@@ -168,7 +225,7 @@ class Validator:
                 self.problems.error("'pump' of a pipe must be an object", pump.span, "wrong-type")
 
     def check_system(self, node: JObject, kind_name: str | None):
-        if kind_name is None:
+        if not kind_name:
             return
         kind = SYSTEMS[kind_name]
         label = f"a system:{kind_name} system"

@@ -82,9 +82,13 @@ class Node:
         if sec:
             self.secrets.put(sec)
         from runtime.config import load_config
-        cfg = self.confined(load_config(config_dir, profile=profile, env=self.env.get(),
-                                        secrets=self.secrets.values(), force=True))
-        if cfg.errors:
+        cfg = load_config(config_dir, profile=profile, env=self.env.get(),
+                          secrets=self.secrets.values(), lenient=True)
+        n = len(cfg.errors)
+        cfg = self.confined(cfg)
+        # a node starts with invalid pipes (they do not run; /pipes shows their errors); it
+        # refuses an unreadable folder, and one that names files outside the allowed roots
+        if cfg.refused or len(cfg.errors) > n:
             raise ConfigError(list(cfg.errors), list(cfg.warnings), dict(cfg.texts))
         self.configs.replace([to_python(n) for n, _ in loaded.entities if isinstance(n, JObject)])
         self._install(cfg)

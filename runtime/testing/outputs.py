@@ -35,7 +35,14 @@ class HubOutputs:
     def __init__(self, hub):
         self.hub = hub
 
+    def _valid(self, pipe_id):
+        pipe = self.hub.config.pipes.get(pipe_id)
+        if pipe is not None and not pipe.valid:
+            raise OutputError(f"pipe {pipe_id!r} has an invalid configuration (see its errors "
+                              "above); it has no output")
+
     def entities(self, pipe_id: str, stage: str | None) -> list:
+        self._valid(pipe_id)
         if stage in (None, "sink", "after-transforms"):
             # (ours) offline the sink stage equals the transform output: no sink-side rewriting
             rows = self.hub.output(pipe_id)
@@ -55,6 +62,7 @@ class HubOutputs:
             source.close()
 
     def published(self, pipe_id: str, kind: str, params: dict) -> bytes:
+        self._valid(pipe_id)
         pipe = self.hub.config.pipes[pipe_id]
         sink = pipe.sink.type if pipe.sink is not None else None
         if params:

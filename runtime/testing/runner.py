@@ -96,6 +96,7 @@ class Session:
         self.hub = None
         self.config = None
         self.summary = None
+        self.failed_pipes: dict = {}   # pipe id -> why it failed (the last run)
 
     # -- upload -------------------------------------------------------------------------------
     def upload(self):
@@ -104,12 +105,20 @@ class Session:
         staged = self.repo.stage(Path(self._tmp.name) / "config")
         staged.mkdir(parents=True, exist_ok=True)
         try:
+            # as a node takes an upload: only an unreadable configuration is refused; a pipe
+            # or system with errors is invalid (it does not run), warnings are reported
             self.config = load_config(staged, env=self.repo.env(),
-                                      secrets_file=self.repo.secrets_file())
+                                      secrets_file=self.repo.secrets_file(), lenient=True)
         except ConfigError as e:
             raise TestRunError("Failed to upload config:\n" + e.render()) from None
+        for d in self.config.errors:
+            self.log("error", f"{d.span}: {d.message} (the pipe or system is invalid)")
         for w in self.config.warnings:
-            self.log("warning", f"{w.span}: {w.message}")
+            self.log("debug", f"{w.span}: warning: {w.message}")
+        if self.config.warnings:
+            n = len(self.config.warnings)
+            self.log("warning", f"the configuration has {n} warning{'s' * (n != 1)} "
+                                "(`dtl config validate` lists them)")
         # the staged copy holds only what the client uploads; files the configuration names
         # (file: urls, sqlite databases) resolve against the repository itself
         from runtime.confine import Roots, file_roots
@@ -151,9 +160,11 @@ class Session:
             s = self.summary = self.hub.run(until_stable=True, max_passes=self.opts.max_runs,
                                             extra_zero_runs=self.opts.zero_runs,
                                             progress=progress)
-            if not s.ok:
-                raise TestRunError("Run failed: pipe(s) " + ", ".join(s.failed) + " failed: " +
-                                   "; ".join(f"{p}: {s[p].reason}" for p in s.failed))
+            # a failed pipe stays where it is: it is reported, the others ran, and verify
+            # compares what exists (the failed pipe's tests fail with their diffs)
+            for p in s.failed:
+                self.log("error", f"pipe {p} failed: {s[p].reason}")
+                self.failed_pipes[p] = s[p].reason
             if not s.stable:
                 changing = [p for p, ps in s.pipes.items() if ps.changed]
                 raise TestRunError(f"Run did not stabilize within {s.passes} passes; still "
@@ -252,6 +263,8 @@ class Session:
             return Outcome(False, "error", f"cannot read '{spec.file}': {e}")
         except (OutputError, SortError) as e:
             return Outcome(False, "error", str(e))
+        except Exception as e:  # noqa: BLE001 - one pipe's failure fails its own test only
+            return Outcome(False, "error", f"pipe {spec.pipe!r}: {type(e).__name__}: {e}")
 
     # -- update ----------------------------------------------------------------------------------
     def update(self) -> int:

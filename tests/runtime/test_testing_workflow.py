@@ -166,14 +166,18 @@ def test_bad_spec_is_reported_with_position(fair):
         in r.stderr
 
 
-def test_config_errors_abort_with_positions(fair):
+def test_config_errors_stay_with_their_pipe(fair):
     write(fair / "pipes" / "planets-out.conf.json",
           '{"_id": "planets-out", "type": "pipe",\n "source": {"type": "dataset", '
           '"dataset": "planets"},\n "transform": {"type": "dtl", "rules": {"default": '
           '[["ad", "x", 1]]}},\n "sink": {"type": "http_endpoint"}}')
     r = dtl("test", fair)
+    # as a node: the pipe is invalid and does not run; the other pipes ran and were verified
     assert r.exit_code == 1
-    assert "pipes/planets-out.conf.json:3:" in r.stderr and "did you mean 'add'" in r.stderr
+    assert "pipes/planets-out.conf.json:3:" in r.stderr and "(the pipe or system is invalid)" \
+        in r.stderr
+    assert "pipe 'planets-out' has an invalid configuration" in r.stderr
+    assert "Failed 1 of 2 tests!" in r.stderr and "Traceback" not in r.output
 
 
 def test_jinja_vars_and_profiles(fair):

@@ -84,6 +84,8 @@ class Compiler:
     def path(self, node: Path):
         els = node.elements
         head = node.head
+        if els and self.ctx.options.namespaced_identifiers:
+            return self._ns_path(node)
         if node.is_alias:
             def get(env, _h=head):
                 return env.aliases.get(_h) if env.aliases else None
@@ -120,6 +122,14 @@ class Compiler:
                 return walk_path(v, els)
             return p1
         return lambda env: walk_path(get(env), els)
+
+    def _ns_path(self, node: Path):
+        """`_S.x` is `["path", "x", "_S."]`, and `path` is namespace aware: with namespaced
+        identifiers an unqualified element matches that identifier in every namespace."""
+        from dtl.functions.dictionaries import _ns_getter, _walk_ns
+        getters = [_ns_getter(e, self.ctx.options) for e in node.elements]
+        get = self.path(Path(node.head, (), node.span, node.is_alias))   # the head alone
+        return lambda env: _walk_ns(get(env), getters)
 
     def call(self, node: Call):
         spec = node.spec

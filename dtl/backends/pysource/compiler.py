@@ -74,7 +74,7 @@ class RuleSource:
         return self.closure(node)
 
     def path(self, node: Path) -> str:
-        if node.is_alias or node.head not in ("_S", "_T"):
+        if node.is_alias or node.head not in ("_S", "_T") or (self.ns and node.elements):
             return self.closure(node)
         var = "S" if node.head == "_S" else "T"
         els = node.elements

@@ -155,6 +155,8 @@ class VectorCompiler:
             v = node.value
             return lambda b: Col.constant(b.n, v)
         if isinstance(node, Path):
+            if self.ns and node.elements:   # namespace-aware lookups: per row
+                return self.per_row(node)
             return self.path(node)
         if node.name == "hops":
             return self.hops(node)
