@@ -81,12 +81,7 @@ def test_apply_each_equals_apply_per_entity(ents, e1, e2, stop, mark_filtered, f
     assert [_outcome(r) for r in auto.apply_each(ents)] == expected
 
 
-@pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.setattr(runner, "STRICT", False)
-
-
-def test_filtered_and_discarded_entities(lenient):
+def test_filtered_and_discarded_entities():
     rules = {"default": [["filter", ["neq", "_S.skip", True]], ["discard", ["neq", "_S.d", 1]],
                          ["copy", "_id"], ["add", "n", ["upper", "_S.name"]]]}
     ents = [{"_id": "1", "name": "a"}, {"_id": "2", "skip": True, "name": "b"},
@@ -102,7 +97,7 @@ def test_filtered_and_discarded_entities(lenient):
     assert plain.apply_each([]) == []
 
 
-def test_a_failing_entity_reruns_the_batch_entity_by_entity(lenient):
+def test_a_failing_entity_reruns_the_batch_entity_by_entity():
     doc = {"default": [["copy", "_id"], ["copy", "a"], FAILS_ON_A0]}
     vec = dtl.compile(doc, backend="vector")
     spy = vec.vector[0].run = _Counting(vec.vector[0].run)
@@ -114,7 +109,7 @@ def test_a_failing_entity_reruns_the_batch_entity_by_entity(lenient):
     assert got[2] == [{"_id": "z", "a": 2, "y": "2020"}]
 
 
-def test_not_columnar_rules_and_chained_programs_run_per_entity(lenient):
+def test_not_columnar_rules_and_chained_programs_run_per_entity():
     chained = dtl.compile({"transform": [
         {"type": "dtl", "rules": {"default": [["copy", "*"], ["add", "n", 1]]}},
         {"type": "dtl", "rules": {"default": [["copy", "*"], ["add", "m", ["plus", "_S.n", 1]]]}}]},
@@ -128,7 +123,7 @@ def test_not_columnar_rules_and_chained_programs_run_per_entity(lenient):
     assert creates.apply_each(ents) == [[{"_id": "1"}, {"_id": "k"}], [{"_id": "2"}, {"_id": "k"}]]
 
 
-def test_auto_batches_columnar_only_where_a_columnar_join_pays(lenient):
+def test_auto_batches_columnar_only_where_a_columnar_join_pays():
     from dtl.ir.explain import render_text
     join = {"default": [["copy", "_id"],
                         ["add", "n", ["count", ["hops", {"datasets": ["orders o"],

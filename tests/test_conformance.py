@@ -1,36 +1,24 @@
-"""The documentation's DTL examples (shared/conformance) as a regression test.
+"""The documentation's DTL examples (the project's copy in tests/conformance) as a regression
+test.
 
 Every case must pass on both backends, except those listed in KNOWN_FAILURES, each of which
 docs/conformance.md explains.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dtl.conformance import load_cases, run_case
+from tests.corpus import CORPUS, CORPUS_DIR, shared_corpus_dir
 
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "conformance" / "dtl-doc-examples.jsonl"
 KNOWN_FAILURES: set[str] = set()
 SLOW = {"transforms/sleep!/1"}  # really sleeps 10 s; run once, on the default backend
 
 
-def _cases():
-    if not CORPUS.exists():
-        if os.environ.get("CI"):
-            raise FileNotFoundError(CORPUS)
-        return []
-    return load_cases(str(CORPUS))
-
-
-CASES = _cases()
+CASES = load_cases(str(CORPUS))
 
 
 @pytest.mark.parametrize("backend", ["auto", "closure"])
 def test_corpus(backend):
-    if not CASES:
-        pytest.skip("conformance corpus not present (shared/ is beside the checkout in CI)")
     failing = set()
     for case in CASES:
         if case["id"] in SLOW and backend != "auto":
@@ -41,3 +29,16 @@ def test_corpus(backend):
     unexpected = {f for f in failing if f.split(":")[0] not in KNOWN_FAILURES}
     assert not unexpected, "\n".join(sorted(unexpected))
     assert len(CASES) >= 594
+
+
+def test_project_copy_matches_shared():
+    """tests/conformance holds the same files as ../shared/conformance (when it is beside us:
+    the shared folder is the source of the cases, the copy lets a plain clone run them)."""
+    shared = shared_corpus_dir()
+    if shared is None:
+        pytest.skip("../shared/conformance is not beside this checkout: nothing to compare")
+    names = sorted(p.name for p in shared.iterdir() if p.is_file())
+    assert names == sorted(p.name for p in CORPUS_DIR.iterdir() if p.is_file())
+    for name in names:
+        assert (CORPUS_DIR / name).read_bytes() == (shared / name).read_bytes(), \
+            f"tests/conformance/{name} differs from {shared / name}: copy it again"

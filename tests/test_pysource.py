@@ -1,7 +1,6 @@
 """The generated-source backend: user strings never become code, and it agrees with closures."""
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
@@ -9,6 +8,7 @@ from hypothesis import given, strategies as st
 import dtl
 from dtl import transit
 from dtl.conformance import load_cases, values_equal
+from tests.corpus import CORPUS
 
 MARK = "\u2603Q"  # cannot occur in source text we generate ourselves
 user_text = st.text(max_size=12).map(lambda s: MARK + s)
@@ -43,11 +43,6 @@ def test_user_strings_never_reach_the_source(prop, value, element, rule):
     assert t.apply(dict(src_entity)) == closure.apply(dict(src_entity))
 
 
-ROOT = Path(__file__).parent.parent
-CORPUS = ROOT.parent / "shared" / "conformance" / "dtl-doc-examples.jsonl"
-
-
-@pytest.mark.skipif(not CORPUS.exists(), reason="conformance corpus not present")
 def test_backends_agree_on_the_transform_corpus():
     compared = 0
     for case in load_cases(str(CORPUS)):

@@ -18,7 +18,7 @@ from test_pump import internal, receiver, write_config  # noqa: E402
 import dtl  # noqa: E402
 from dtl.api import Transform  # noqa: E402
 from dtl.provider import NullProvider  # noqa: E402
-from dtl.backends.vector import joins, runner  # noqa: E402
+from dtl.backends.vector import joins  # noqa: E402
 from runtime import transforms  # noqa: E402
 
 RULES = {"default": [
@@ -35,12 +35,6 @@ RULES = {"default": [
 PIPES = [receiver("persons"), receiver("orders"),
          internal("po", "persons", RULES, batch_size=4,
                   pump={"max_consecutive_write_errors": 10, "dead_letter_dataset": "po-dead"})]
-
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    # tests/vector make a raising batch an error; here a failing entity must rerun per entity
-    monkeypatch.setattr(runner, "STRICT", False)
 
 
 @pytest.fixture

@@ -1,24 +1,16 @@
 """The Preview API the Studio uses equals `dtl transform` on the documentation's transform
-cases that need no datasets (shared/conformance), run as an unsaved pipe of the node."""
+cases that need no datasets (tests/conformance), run as an unsaved pipe of the node."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-# shared/ lies beside the checkout (CI) or beside the worktrees' folder
-CORPUS = next((p / "shared" / "conformance" / "dtl-doc-examples.jsonl"
-               for p in Path(__file__).parents[3:5]
-               if (p / "shared" / "conformance" / "dtl-doc-examples.jsonl").exists()),
-              Path(__file__).parents[3] / "shared" / "conformance" / "dtl-doc-examples.jsonl")
+from tests.corpus import CORPUS
 
 
 def _cases():
-    if not CORPUS.exists():
-        return []
     out = []
     for line in CORPUS.read_text().splitlines():
         c = json.loads(line)
@@ -37,8 +29,7 @@ def _dtl_transform(tmp_path, rules, entity):
 
 def test_preview_equals_dtl_transform_on_the_corpus(admin, tmp_path):
     cases = _cases()
-    if not cases:
-        pytest.skip("conformance corpus not present")
+    assert cases
     compared, mismatches = 0, []
     for c in cases:
         src = dict(c["source"])

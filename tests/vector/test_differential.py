@@ -9,12 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import dtl
-from dtl.backends.vector import runner
 from dtl.errors import DTLError
 from dtl.transit import dumps
 from tests.vector.strategies import entities, expressions
 
-runner.STRICT = True  # an exception inside a batch is a bug here, not a reason to rerun
+pytestmark = pytest.mark.usefixtures("strict_batches")
 
 
 def _run(t, ents):

@@ -5,15 +5,15 @@ import json
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import dtl
-from dtl.backends.vector import runner
 from dtl.errors import DTLError
 from dtl.provider import InMemoryProvider
 from dtl.transit import dumps
 
-runner.STRICT = True
+pytestmark = pytest.mark.usefixtures("strict_batches")
 
 key = st.one_of(st.sampled_from(["a", "b", "c", "~x"]), st.integers(0, 3), st.none())
 keys = st.one_of(key, st.lists(key, max_size=3))
