@@ -172,6 +172,11 @@ class _Run:
         gc.disable()   # entities are acyclic: the cyclic GC only slows bulk work
 
     def read(self):
+        from runtime import columnar
+        col = columnar.plan(self)
+        if col is not None:   # Arrow batches from segment to segment (same results)
+            col.read()
+            return
         res = self.res
         for batch in self.source.read(self.state["since"]):
             for bad, msg in batch.errors:      # bad rows/lines: logged, the rest go on

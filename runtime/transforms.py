@@ -176,4 +176,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
         return [failed[i] if failed[i] is not None else cur[i] for i in range(n)]
 
     run.run_many = run_many
+    # what the columnar pipe path (runtime/columnar.py) needs to know of the chain
+    run.stages = tuple(stages)
+    run.namespaces = (add_ns, rm_ns)
     return run

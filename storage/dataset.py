@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import fcntl
+import itertools
 import os
 import time
 import uuid
@@ -58,7 +59,7 @@ class _Group:
     change detection sees staged versions as if they were committed."""
 
     __slots__ = ("offs", "ids", "dels", "hashes", "prevs", "bodies", "stripped", "ts", "latest",
-                 "meta", "props", "t0")
+                 "meta", "props", "t0", "parts")
 
     def __init__(self):
         self.offs, self.ids, self.dels, self.hashes, self.prevs = [], [], [], [], []
@@ -67,6 +68,33 @@ class _Group:
         self.meta: dict = {}
         self.props: dict = {}
         self.t0 = time.monotonic()
+        # runs of staged rows: ["rows", n] (typed columns come from `stripped` at commit) or
+        # ["cols", n, {p:<name>: array}, present names] (an append_columns batch's own)
+        self.parts: list = []
+
+    def add_rows(self, n):
+        if n:
+            if self.parts and self.parts[-1][0] == "rows":
+                self.parts[-1][1] += n
+            else:
+                self.parts.append(["rows", n])
+
+    def typed(self):
+        """The segment's typed columns and the names every row has."""
+        if all(p[0] == "rows" for p in self.parts):
+            return segments.typed_columns(self.stripped)
+        per, k = [], 0
+        for p in self.parts:
+            n = p[1]
+            tp, pr = segments.typed_columns(self.stripped[k:k + n]) if p[0] == "rows" else \
+                (p[2], p[3])
+            per.append((tp, pr, n))
+            k += n
+        types, present = _merge_typed([({c: a.type for c, a in tp.items()}, pr)
+                                       for tp, pr, _ in per])
+        cols = {c: pa.concat_arrays([tp[c] if c in tp else pa.nulls(n, t) for tp, _, n in per])
+                for c, t in types.items()}
+        return cols, present
 
 
 class Dataset:
@@ -309,8 +337,13 @@ class Dataset:
             g.ts.append(ts)
             nxt += 1
         st.stored = nxt - first
+        g.add_rows(st.stored)
         if st.stored:
             st.first_offset, st.last_offset = first, nxt - 1
+        return self._staged(st, meta, props, group)
+
+    def _staged(self, st, meta, props, group):
+        g = self._group
         if meta:
             g.meta.update(meta)
         if props:
@@ -319,6 +352,60 @@ class Dataset:
                 time.monotonic() - g.t0 >= self.group_seconds:
             st.seq = self.flush()
         return st
+
+    def append_columns(self, ids: list, deleted: list, bodies: list, hashes: list,
+                       typed: dict | None = None, present=(), meta: dict | None = None,
+                       group: bool = False) -> AppendStats:
+        """`append` for a batch already in canonical form (a columnar writer's): `ids` unique
+        strings, `bodies` their canonical bytes (finite floats only, see hashing), `hashes`
+        their digests, `deleted` the flags, `typed` {`p:<name>`: array} typed columns of the
+        rows with `present` the names every row has. Change detection, grouping and the
+        commit are `append`'s; no entity dict is built."""
+        self._need_writer()
+        n = len(ids)
+        g = self._group
+        if g is None:
+            g = self._group = _Group()
+        pending = g.latest
+        c = self.index.counts()
+        if c["exists"] or c["deleted"] or pending:
+            latest = self.index.latest(ids) if c["exists"] or c["deleted"] else [None] * n
+            if pending:
+                latest = [pending.get(e, x) for e, x in zip(ids, latest)]
+            keep = [x is None or x[0] != h for x, h in zip(latest, hashes)]
+        else:
+            latest, keep = [None] * n, None
+        if keep is not None and not all(keep):
+            sel = [i for i, k in enumerate(keep) if k]
+            ids = [ids[i] for i in sel]
+            deleted = [deleted[i] for i in sel]
+            bodies = [bodies[i] for i in sel]
+            hashes = [hashes[i] for i in sel]
+            latest = [latest[i] for i in sel]
+            if typed:
+                idx = pa.array(sel, pa.int64())
+                typed = {k: a.take(idx) for k, a in typed.items()}
+        m = len(ids)
+        st = AppendStats(received=n, unchanged=n - m, stored=m)
+        if m:
+            first = (g.offs[-1] if g.offs else self._state.last_offset) + 1
+            ts = time.time_ns() // 1000
+            offs = range(first, first + m)
+            prevs = [None if x is None else x[1] for x in latest]
+            base = len(g.offs)
+            pending.update(zip(ids, zip(hashes, offs, itertools.repeat(ts, m), prevs, deleted,
+                                        range(base, base + m))))
+            g.offs.extend(offs)
+            g.ids.extend(ids)
+            g.dels.extend(deleted)
+            g.hashes.extend(hashes)
+            g.prevs.extend(prevs)
+            g.bodies.extend(bodies)
+            g.stripped.extend(itertools.repeat(None, m))
+            g.ts.extend(itertools.repeat(ts, m))
+            g.parts.append(["cols", m, dict(typed or {}), set(present)])
+            st.first_offset, st.last_offset = first, first + m - 1
+        return self._staged(st, meta, None, group)
 
     def flush(self) -> int | None:
         """Commit the pending group (if any); returns the commit's seq."""
@@ -336,8 +423,9 @@ class Dataset:
             return seq
         seq = self._log.next_seq
         offs = g.offs
+        typed, present = g.typed()
         table = segments.build_table(offs, g.ids, g.dels, g.ts, g.hashes, g.prevs, g.bodies,
-                                     segments.typed_columns(g.stripped))
+                                     typed, present)
         name = f"seg-{seq:010d}.parquet"
         size = segments.write(table, self.dir, name, fsync=self.fsync)
         rec = {"kind": "append", "segment": {"file": name, "first": offs[0], "last": offs[-1],
@@ -395,8 +483,11 @@ class Dataset:
         """
         self._need_writer()
         self.flush()
-        doomed = [eid for eid, hdr in self.index.ids()
-                  if eid not in seen and (run_started_offset is None or hdr[1] <= run_started_offset)]
+        if run_started_offset is not None and run_started_offset < 0:
+            doomed = []   # empty when the run started: every live id was written by it
+        else:
+            doomed = [eid for eid, hdr in self.index.ids() if eid not in seen and
+                      (run_started_offset is None or hdr[1] <= run_started_offset)]
         n = 0
         for k in range(0, len(doomed), batch_size) or [0]:
             batch = []
@@ -459,6 +550,13 @@ class Dataset:
                           "_hash": h.hex()})
                 return e
         return self.index.get(entity_id)
+
+    def live(self, ids) -> list[bool]:
+        """Per id whether its latest version (staged ones included) exists undeleted."""
+        g = self._group
+        pending = g.latest if g is not None else {}
+        return [x is not None and not x[4] for x in
+                (pending.get(e, c) for e, c in zip(ids, self.index.latest(ids)))]
 
     def batches(self, since: int | None = None, history: bool = False, deleted: bool = True,
                 limit: int | None = None, columns=None, batch_size: int = 8192):
@@ -531,22 +629,9 @@ class Dataset:
 
     def entities(self, since=None, history=False, deleted=True, limit=None, batch_size=8192):
         """The same stream as `batches`, as entity dicts (built one batch at a time)."""
-        decode = hashing.decode_body
         for b in self.batches(since, history, deleted, limit, batch_size=batch_size,
                               columns=["_updated", "_id", "_deleted", "_ts", "_hash", "_previous", "body"]):
-            offs = b.column("_updated").to_pylist()
-            dels = b.column("_deleted").to_pylist()
-            tss = b.column("_ts").to_pylist()
-            hs = b.column("_hash").to_pylist()
-            prevs = b.column("_previous").to_pylist()
-            for i, body in enumerate(b.column("body").to_pylist()):
-                e = decode(body)
-                e["_deleted"] = dels[i]
-                e["_updated"] = offs[i]
-                e["_previous"] = prevs[i]
-                e["_ts"] = tss[i]
-                e["_hash"] = hs[i].hex()
-                yield e
+            yield from batch_entities(b)
 
     def version_at(self, offset: int, _cache=None) -> dict | None:
         """The stored version at `offset` (None if compacted away or out of range)."""
@@ -767,23 +852,55 @@ class Dataset:
         return probs
 
 
+def batch_entities(b) -> list[dict]:
+    """The entities of a batch from `Dataset.batches` (its system columns and bodies)."""
+    decode = hashing.decode_body
+    offs = b.column("_updated").to_pylist()
+    dels = b.column("_deleted").to_pylist()
+    tss = b.column("_ts").to_pylist()
+    hs = b.column("_hash").to_pylist()
+    prevs = b.column("_previous").to_pylist()
+    out = []
+    for i, body in enumerate(b.column("body").to_pylist()):
+        e = decode(body)
+        e["_deleted"] = dels[i]
+        e["_updated"] = offs[i]
+        e["_previous"] = prevs[i]
+        e["_ts"] = tss[i]
+        e["_hash"] = hs[i].hex()
+        out.append(e)
+    return out
+
+
 def _concat_segments(parts: list) -> pa.Table:
     """Segments as one table: a typed `p:` column survives only where every part that has it
-    agrees on its type (rows of the other parts get nulls, which readers take from the body)."""
-    types: dict = {}
-    for p in parts:
-        for f in p.schema:
-            if f.name.startswith(segments.PROP):
-                types.setdefault(f.name, set()).add(f.type)
-    typed = sorted(k for k, v in types.items() if len(v) == 1)
+    agrees on its type (rows of the other parts get nulls, which readers take from the body);
+    it keeps `dtl.present` only when every part has the column with that marker."""
+    typed, present = _merge_typed([({f.name: f.type for f in p.schema
+                                     if f.name.startswith(segments.PROP)},
+                                    {f.name for f in p.schema if segments.is_present(f)})
+                                   for p in parts])
     out = []
     for p in parts:
         cols = {c: p.column(c) for c in segments.SYSTEM}
-        for k in typed:
-            cols[k] = p.column(k) if k in p.schema.names else \
-                pa.nulls(p.num_rows, next(iter(types[k])))
-        out.append(pa.table(cols))
+        for k, t in typed.items():
+            cols[k] = p.column(k) if k in p.schema.names else pa.nulls(p.num_rows, t)
+        fields = [pa.field(k, c.type, metadata=segments.PRESENT if k in present else None)
+                  for k, c in cols.items()]
+        out.append(pa.Table.from_arrays(list(cols.values()), schema=pa.schema(fields)))
     return pa.concat_tables(out)
+
+
+def _merge_typed(parts):
+    """[(name -> type, present names)] of consecutive parts -> (name -> type, present) of
+    the whole: a name whose parts agree on one type; present where every part is."""
+    types: dict = {}
+    for tp, _ in parts:
+        for k, t in tp.items():
+            types.setdefault(k, set()).add(t)
+    typed = {k: next(iter(v)) for k, v in sorted(types.items()) if len(v) == 1}
+    present = {k for k in typed if all(k in pr for _, pr in parts)}
+    return typed, present
 
 
 def _all_offsets(ds, st):

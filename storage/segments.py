@@ -3,7 +3,9 @@
 Rows are in offset order. System columns: `offset`, `_id`, `deleted`, `ts`, `hash` (16 bytes),
 `previous` (null for a first version), `body` (canonical bytes, see `hashing`). A top-level
 property whose non-null values in the segment all share one scalar type is also stored as a
-typed column `p:<name>`, so columnar readers need not parse bodies.
+typed column `p:<name>`, so columnar readers need not parse bodies. When every body in the
+segment has the property (a null there is a JSON null, not an absent property), its field
+carries the metadata `dtl.present: all`; without it a null may be either.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
 ROW_GROUP = 16_384
 _ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _NONE = type(None)
+PRESENT = {b"dtl.present": b"all"}
 
 SCHEMA = pa.schema([
     ("offset", pa.int64()), ("_id", pa.string()), ("deleted", pa.bool_()), ("ts", pa.int64()),
@@ -26,15 +29,16 @@ SCHEMA = pa.schema([
 ])
 
 
-def typed_columns(bodies: list[dict]) -> dict[str, pa.Array]:
+def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
+    """({`p:<name>`: column}, the names of those every body has)."""
     keys = set()
     for b in bodies:
         keys.update(b)
     keys.discard("_id")
     keys.discard("_deleted")
     if len(keys) > MAX_TYPED:
-        return {}
-    out = {}
+        return {}, set()
+    out, present = {}, set()
     for k in sorted(keys):
         vals = [b.get(k) for b in bodies]
         types = set(map(type, vals))
@@ -48,10 +52,18 @@ def typed_columns(bodies: list[dict]) -> dict[str, pa.Array]:
             out[PROP + k] = pa.array(vals, t)
         except (OverflowError, pa.ArrowException):  # integers beyond int64 stay in the body only
             continue
-    return out
+        if all(k in b for b in bodies):
+            present.add(PROP + k)
+    return out, present
 
 
-def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None) -> pa.Table:
+def is_present(field: pa.Field) -> bool:
+    """Whether a typed column's nulls are JSON nulls (every row has the property)."""
+    return bool(field.metadata) and field.metadata.get(b"dtl.present") == b"all"
+
+
+def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None,
+                present=()) -> pa.Table:
     cols = {
         "offset": pa.array(offsets, pa.int64()),
         "_id": pa.array(ids, pa.string()),
@@ -63,7 +75,9 @@ def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None)
     }
     if typed:
         cols.update(typed)
-    return pa.table(cols)
+    fields = [pa.field(k, a.type, metadata=PRESENT if k in present else None)
+              for k, a in cols.items()]
+    return pa.Table.from_arrays(list(cols.values()), schema=pa.schema(fields))
 
 
 def fsync_dir(path: str) -> None:

@@ -41,7 +41,7 @@ def test_bodies_round_trip_through_segments(tmp_path_factory, ents):
     n = len(rows)
     t = segments.build_table(list(range(n)), [r[0] for r in rows], [r[3] for r in rows], 1,
                              [r[2] for r in rows], [None] * n, [r[1] for r in rows],
-                             segments.typed_columns([r[4] for r in rows]))
+                             *segments.typed_columns([r[4] for r in rows]))
     d = tmp_path_factory.mktemp("seg")
     segments.write(t, str(d), "s.parquet", fsync=False)
     back = segments.read(str(d / "s.parquet"))

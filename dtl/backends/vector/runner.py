@@ -3,7 +3,10 @@ batch, storage segment batch with `p:<name>` columns and a body decoder) and out
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from dtl.backends.closure.compiler import Compiler
+from dtl.backends.vector import arrow_kernels as K
 from dtl.backends.vector.columns import from_arrow, from_dicts
 from dtl.backends.vector.compiler import Batch, VectorCompiler
 from dtl.transit import decode
@@ -36,6 +39,50 @@ class VectorStage:
     def rows(self, batch, mark_filtered: bool, bindings=None):
         """Transform a prepared Batch; returns the output rows in input order."""
         return [r for rs in self.each(batch, mark_filtered) for r in rs]
+
+
+def columnar_stage(transform):
+    """The VectorStage that runs a transform's Arrow batches (one program whose default rule
+    is columnar), or None. backend="auto" builds one for any columnar rule, joins or not:
+    over Arrow batches no dict is converted either way, so columns pay for plain maps too
+    (a list of dicts still runs row at a time on auto, see analysis.pays_in_batches)."""
+    if len(transform.stages) != 1 or transform.backend not in ("auto", "vector"):
+        return None
+    st = transform.vector[0] if transform.vector else None
+    if st is None and transform.backend == "auto":
+        st = VectorStage(transform.programs[0], Compiler(transform.stages[0][0]))
+    return st if st is not None and st.run is not None else None
+
+
+def raw_col(arr, n: int) -> Col:
+    """A source column from an Arrow array of DTL values as they are (storage's typed
+    columns: no transit text), kept as Arrow where Col may hold it (no '~' strings)."""
+    from dtl.backends.vector.columns import Col, _supported
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if _supported(arr.type) and not pa.types.is_list(arr.type) and \
+            not pa.types.is_struct(arr.type) and K.no_tilde(arr):
+        return Col(n, arr=arr)
+    return Col(n, py=arr.to_pylist())
+
+
+def batch_from_columns(n: int, column, rows, ctx, bindings=None) -> Batch:
+    """A batch whose property `name` is `column(name)` (an Arrow array of DTL values, see
+    raw_col) where that gives one, else read from `rows()` (the source entities, built once
+    and only if needed: closures and properties without a column read them)."""
+    cache = []
+
+    def all_rows():
+        if not cache:
+            cache.append(rows())
+        return cache[0]
+
+    def col(name):
+        arr = column(name)
+        if arr is not None:
+            return raw_col(arr, n)
+        return from_dicts(all_rows(), name)
+    return Batch(n, col, all_rows, ctx, bindings)
 
 
 def batch_from_dicts(rows: list, ctx, bindings=None) -> Batch:
