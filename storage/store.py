@@ -6,6 +6,7 @@ import os
 import shutil
 from urllib.parse import quote, unquote
 
+from storage import partitioned
 from storage.dataset import Dataset
 from storage.errors import NoSuchDataset, StorageError, WriterLockedError
 
@@ -44,12 +45,38 @@ class Store:
     def names(self) -> list[str]:
         try:
             return sorted(unquote(d) for d in os.listdir(self._base)
-                          if os.path.isfile(os.path.join(self._base, d, "log")))
+                          if os.path.isfile(os.path.join(self._base, d, "log"))
+                          or partitioned.is_partitioned(os.path.join(self._base, d)))
         except FileNotFoundError:
             return []
 
     def exists(self, name: str) -> bool:
-        return os.path.isfile(os.path.join(self._dir(name), "log"))
+        d = self._dir(name)
+        return os.path.isfile(os.path.join(d, "log")) or partitioned.is_partitioned(d)
+
+    def is_partitioned(self, name: str) -> bool:
+        return partitioned.is_partitioned(self._dir(name))
+
+    def create_partitioned(self, name: str, shards: int) -> None:
+        """Lay out dataset `name` as `shards` shards (storage/partitioned.py); a no-op when it
+        already is, with that many."""
+        partitioned.create(self._dir(name), shards)
+
+    def open_shard(self, name: str, k: int, writer: bool = False) -> Dataset:
+        """Shard `k` of a partitioned dataset: a dataset of its own (one writer per shard)."""
+        d = self._dir(name)
+        n = partitioned.read_layout(d)["shards"]
+        if not 0 <= k < n:
+            raise StorageError(f"dataset {name!r} has {n} shards, not a shard {k}")
+        return self._tuned(Dataset(partitioned.shard_dir(d, k), f"{name}#{k}", writer=writer,
+                                   fsync=self.fsync))
+
+    def _tuned(self, ds):
+        if self.group_rows is not None:
+            ds.group_rows = self.group_rows
+        if self.group_seconds is not None:
+            ds.group_seconds = self.group_seconds
+        return ds
 
     def open(self, name: str, writer: bool = False, create: bool = False) -> Dataset:
         """A dataset handle. `writer=True` takes the writer lock (WriterLockedError if held);
@@ -59,12 +86,11 @@ class Store:
             if not (create and writer):
                 raise NoSuchDataset(name)
             os.makedirs(d, exist_ok=True)
-        ds = Dataset(d, name, writer=writer, fsync=self.fsync)
-        if self.group_rows is not None:
-            ds.group_rows = self.group_rows
-        if self.group_seconds is not None:
-            ds.group_seconds = self.group_seconds
-        return ds
+        if partitioned.is_partitioned(d):
+            pds = partitioned.PartitionedDataset(d, name, writer=writer, fsync=self.fsync)
+            pds.set_group(self.group_rows, self.group_seconds)
+            return pds
+        return self._tuned(Dataset(d, name, writer=writer, fsync=self.fsync))
 
     def reader(self, name: str) -> Dataset:
         """A read handle; if no writer is active, first lets a writer recover the dataset
