@@ -41,6 +41,10 @@ class Fallback(Exception):
     """This batch runs on the entity path."""
 
 
+class _NeedBodies(Exception):
+    """The batch was read without bodies and needs them."""
+
+
 def plan(run) -> "Columnar | None":
     """The columnar reader for a pump run (pump._Run), or None where the pipe is not one."""
     if os.environ.get("DTL_COLUMNAR", "1") == "0":
@@ -65,26 +69,47 @@ class Columnar:
         self.fallbacks = 0   # batches that ran on the entity path
 
     def read(self):
+        """Batches without bodies while the rule reads only typed columns (decompressing
+        bodies is most of a segment read); the first batch that needs them - a property
+        without a typed column, a delete, a fallback - is read again with bodies, and so is
+        the rest of the run."""
         r = self.run
         ds = r.source._open()
         if ds is None:
             return
-        for rb in ds.batches(since=r.state["since"], deleted=True, batch_size=COLUMNAR_ROWS):
+        cols = [*_SYSTEM, "_hash", "p:*"]
+        while True:
             try:
-                self.batch(ds, rb)
-                self.batches += 1
-            except Fallback:
-                self.fallbacks += 1
-                for ch in chunks(batch_entities(rb), r.source.batch_size):
-                    r._batch(ch, ch[-1]["_updated"])
+                for rb in ds.batches(since=r.state["since"], deleted=True,
+                                     batch_size=COLUMNAR_ROWS, columns=cols):
+                    self._one(ds, rb)
+                return
+            except _NeedBodies:
+                cols = None
+
+    def _one(self, ds, rb):
+        r = self.run
+        try:
+            self.batch(ds, rb)
+            self.batches += 1
+        except Fallback:
+            if "body" not in rb.schema.names:
+                raise _NeedBodies() from None
+            self.fallbacks += 1
+            for ch in chunks(batch_entities(rb), r.source.batch_size):
+                r._batch(ch, ch[-1]["_updated"])
 
     # -- one batch --------------------------------------------------------------------------
     def batch(self, src, rb):
         r, n = self.run, rb.num_rows
         schema = rb.schema
-        if "p:$replaced" in schema.names or \
-                pc.any(pc.match_substring(rb.column("body"), '"$replaced"')).as_py():
-            raise Fallback("$replaced")
+        src_del = rb.column("_deleted").to_numpy(zero_copy_only=False)
+        if src_del.any():  # a `$replaced` delete is the pump's to handle (pump.transform)
+            if "body" not in schema.names:
+                raise _NeedBodies()
+            dels = rb.column("body").filter(pa.array(src_del))
+            if pc.any(pc.match_substring(dels, '"$replaced"')).as_py():
+                raise Fallback("$replaced")
 
         def column(name):
             if name in _SYSTEM:
@@ -97,17 +122,23 @@ class Columnar:
             arr = rb.column(i)
             return arr if arr.null_count == 0 or segments.is_present(schema.field(i)) else None
 
+        def rows():
+            if "body" not in schema.names:
+                raise _NeedBodies()
+            return batch_entities(rb)
+
         ctx = self.tr.stages[0][0]
-        b = runner.batch_from_columns(n, column, lambda: batch_entities(rb), ctx)
+        b = runner.batch_from_columns(n, column, rows, ctx)
         filtered = {} if self.tr.mark_filtered else None
         try:
             self.stage.run(b, filtered)
+        except _NeedBodies:
+            raise
         except Exception as ex:  # noqa: BLE001 - the entity path reports it per entity
             if runner.STRICT:
                 raise
             raise Fallback(str(ex)) from ex
         src_ids = rb.column("_id")
-        src_del = rb.column("_deleted").to_numpy(zero_copy_only=False)
         alive = b.index
         ids, bodies, hashes, dels, typed, present = self._targets(b, src_del[alive])
         positions = alive.tolist()
@@ -148,11 +179,13 @@ class Columnar:
             raise Fallback("an output without _id")
         if _arrow(idc) and idc.arr.type == pa.string() and idc.arr.null_count == 0:
             ids = idc.arr.to_pylist()
+            cols = {"_id": (idc.arr, None)}   # rendered by Arrow kernels, not per value
         else:
             ids = idc.values()
             if not all(type(v) is str for v in ids):
                 raise Fallback("an output _id that is not a string")
-        cols, typed, present = {"_id": (ids, None)}, {}, set()
+            cols = {"_id": (ids, None)}
+        typed, present = {}, set()
         props = [k for k in keys if k[:1] != "_"]
         for k in props:
             c = b.target(k)

@@ -101,21 +101,30 @@ def encode(cols: dict, n: int, deleted=None) -> tuple[list, list]:
     if deleted is not None and np.asarray(deleted, bool).any():
         d = np.asarray(deleted, bool)
         items["_deleted"] = ([True] * n, ~d)
-    for k in sorted(items):
+    keys = sorted(items)
+    vals, masks = [], []
+    for k in keys:
         values, absent = items[k]
-        if k == "_deleted":
-            j = pa.array([b"true"] * n, _BIN)
-        else:
-            j = json_column(values, n)
-        key = pa.scalar(orjson.dumps(k) + b":", _BIN)
-        f = pc.binary_join_element_wise(key, j, pa.scalar(b"", _BIN))
-        if absent is not None:
-            a = np.asarray(absent, bool)
-            if a.any():
+        vals.append(pa.array([b"true"] * n, _BIN) if k == "_deleted" else json_column(values, n))
+        a = None if absent is None else np.asarray(absent, bool)
+        masks.append(a if a is not None and a.any() else None)
+    empty = pa.scalar(b"", _BIN)
+    if not any(m is not None for m in masks):
+        # every row has every key: one join of literal key text and value columns
+        pieces = []
+        for i, (k, j) in enumerate(zip(keys, vals)):
+            pieces.append(pa.scalar((b"{" if i == 0 else b",") + orjson.dumps(k) + b":", _BIN))
+            pieces.append(j)
+        pieces.append(pa.scalar(b"}", _BIN))
+        body = pc.binary_join_element_wise(*pieces, empty)
+    else:
+        for k, j, a in zip(keys, vals, masks):
+            f = pc.binary_join_element_wise(pa.scalar(orjson.dumps(k) + b":", _BIN), j, empty)
+            if a is not None:
                 f = pc.if_else(pa.array(a), pa.scalar(None, _BIN), f)
-        frags.append(f)
-    inner = pc.binary_join_element_wise(*frags, pa.scalar(b",", _BIN), null_handling="skip")
-    body = pc.binary_join_element_wise(pa.scalar(b"{", _BIN), inner, pa.scalar(b"}", _BIN),
-                                       pa.scalar(b"", _BIN))
+            frags.append(f)
+        inner = pc.binary_join_element_wise(*frags, pa.scalar(b",", _BIN), null_handling="skip")
+        body = pc.binary_join_element_wise(pa.scalar(b"{", _BIN), inner, pa.scalar(b"}", _BIN),
+                                           empty)
     bodies = body.to_pylist()
     return bodies, [xxh3_128_digest(b) for b in bodies]

@@ -563,7 +563,7 @@ class Dataset:
         """Stream versions with offset > `since` as Arrow record batches, in offset order.
 
         Columns: `_updated _id _deleted _ts _hash _previous body` and the typed `p:<name>`
-        columns a segment has. Latest-only (default) emits a version only while it is the
+        columns a segment has (`columns` selects; `p:*` there is every typed column). Latest-only (default) emits a version only while it is the
         latest of its `_id`; `deleted=False` then omits deletes. A segment removed by a
         concurrent compaction is found again in the new state, from the last offset emitted.
         """

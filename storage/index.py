@@ -208,10 +208,26 @@ class Index:
             dbs = [(p, self._db(p, txn)) for p in paths]
             pget, pput, sput = txn.get, txn.put, txn.put
             primary, sup = self.primary, self.sup
+            pack = HEADER.pack
             ex = de = 0
+            # first versions (previous None: no older one to supersede) go in one putmulti;
+            # the buffer is written before any later version, which may supersede one in it
+            fresh = []
             for eid, off, deleted, h, ts, prev, body in rows:
-                k = id_key(eid)
-                old = pget(k, db=primary)
+                k = eid.encode()
+                if len(k) > MAX_KEY:
+                    k = id_key(eid)
+                if prev is None and not dbs:
+                    fresh.append((k, pack(h, off, ts, -1, deleted) + body))
+                    if deleted:
+                        de += 1
+                    else:
+                        ex += 1
+                    continue
+                if fresh:
+                    txn.cursor(db=primary).putmulti(fresh)
+                    fresh = []
+                old = pget(k, db=primary) if prev is not None else None
                 if old is not None:
                     _, ooff, _, _, odel = HEADER.unpack_from(old)
                     sput(OFF.pack(ooff), b"", db=sup)
@@ -235,6 +251,8 @@ class Index:
                         for p, db in dbs:
                             for vk in {value_key(x) for x in path_values(ne, p)}:
                                 txn.put(vk, k, db=db)
+            if fresh:
+                txn.cursor(db=primary).putmulti(fresh)
             counts["exists"] += ex
             counts["deleted"] += de
             txn.put(b"counts", orjson.dumps(counts), db=self.meta)
@@ -304,10 +322,11 @@ class Index:
         """[(hash, offset, deleted) or None] for each id (one read transaction)."""
         out = []
         with self.env.begin(buffers=True) as txn:
-            get, db = txn.get, self.primary
+            get, db, unpack = txn.get, self.primary, HEADER.unpack_from
             for eid in eids:
-                v = get(id_key(eid), db=db)
-                out.append(None if v is None else HEADER.unpack_from(v))
+                k = eid.encode()
+                v = get(k if len(k) <= MAX_KEY else id_key(eid), db=db)
+                out.append(None if v is None else unpack(v))
         return out
 
     def superseded(self, lo: int, hi: int, txn=None) -> list[int]:

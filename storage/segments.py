@@ -107,12 +107,17 @@ def read(path: str, columns=None) -> pa.Table:
 
 
 def batches(path: str, columns=None, batch_size: int = 8192):
-    """Stream a segment in record batches (bounded memory for large segments)."""
+    """Stream a segment in record batches (bounded memory for large segments); `p:*` in
+    `columns` stands for every typed column."""
     pf = pq.ParquetFile(path)
     try:
         if columns is not None:
-            names = set(pf.schema_arrow.names)
+            have = pf.schema_arrow.names
+            names = set(have)
+            star = PROP + "*" in columns
             columns = [c for c in columns if c in names]
+            if star:
+                columns += [c for c in have if c.startswith(PROP) and c not in columns]
         yield from pf.iter_batches(batch_size=batch_size, columns=columns)
     finally:
         pf.close()

@@ -152,10 +152,18 @@ def test_a_clean_batch_runs_columnar_end_to_end(tmp_path, monkeypatch, counts):
         decoded.append(rb.num_rows)
         return be(rb)
     monkeypatch.setattr(columnar, "batch_entities", spy)
+    read = []
+    batch = columnar.Columnar.batch
+
+    def bodies(self, ds, rb):
+        read.append("body" in rb.schema.names)
+        return batch(self, ds, rb)
+    monkeypatch.setattr(columnar.Columnar, "batch", bodies)
     posts = [[{"_id": f"p{i}", "name": None if i % 5 == 0 else f"n{i}", "age": i}
               for i in range(100)]]
     snaps = _run(str(tmp_path), posts, monkeypatch, True, pipes)
     assert counts == {"columnar": 2, "fallback": 0} and decoded == []
+    assert read == [False, False]   # not even read: bodies are most of a segment
     v = {e["_id"]: e for e in snaps[0]["versions"]}
     assert v["p0"]["up"] is None and v["p1"]["up"] == "N1" and v["p3"]["age1"] == 4
 
