@@ -146,9 +146,13 @@ class Hub:
             if not until_stable:
                 break
             zeros = zeros + 1 if changed == 0 else 0
-            if zeros >= extra_zero_runs or summary.passes >= max_passes:
+            # settled: passes without changes, or every change already read downstream
+            # (pipes run in dependency order, so one pass often carries a change to the end)
+            settled = zeros >= extra_zero_runs or not any(
+                self.pump(p.id).pending() for p in order if p.id not in failed)
+            if settled or summary.passes >= max_passes:
                 break
-        summary.stable = until_stable and zeros >= extra_zero_runs
+        summary.stable = until_stable and settled
         summary.seconds = time.perf_counter() - t0
         return summary
 

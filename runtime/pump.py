@@ -94,6 +94,30 @@ class Pump:
             r.close()
         return res
 
+    def pending(self) -> bool:
+        """Whether the pipe has input it has not processed yet: changes in its source
+        datasets after its saved position, or in its hopped datasets after its dependency
+        offsets. Sources outside the hub (embedded, SQL, HTTP) are never pending: they are
+        read whole on every run and do not change because another pipe ran."""
+        if self.hub.skip_reason(self.pipe):
+            return False
+        src = self.pipe.source
+        if src is None or src.type not in ("dataset", "merge", "merge_datasets",
+                                           "union_datasets"):
+            return False
+        state = self.load_state()
+        source = self.hub._make_source(self.pipe)
+        try:
+            if hasattr(source, "end_since") and _behind(state.get("since"), source.end_since()):
+                return True
+        finally:
+            source.close()
+        tracker = self.hub._tracker(self.pipe)
+        if tracker is not None:
+            deps = state.get("deps") or {}
+            return _behind(deps, tracker.ends())
+        return False
+
     # -- inbox (http_endpoint source) ----------------------------------------------------------
     def receive(self, entities):
         chain = self.hub._chain(self.pipe)
@@ -298,3 +322,14 @@ def _plain(e):
         return transit.loads(transit.dumps(e))
     except Exception:  # noqa: BLE001 - a log entry must not fail the run
         return {"repr": repr(e)[:1000]}
+
+
+def _behind(pos, end) -> bool:
+    """Whether a saved position (an offset, or a dict of them per dataset; None: nothing
+    read) is before a source's end (same shape; -1: empty)."""
+    if isinstance(end, dict):
+        pos = pos if isinstance(pos, dict) else {}
+        return any(_behind(pos.get(k), v) for k, v in end.items())
+    if end is None or end < 0:
+        return False
+    return pos is None or (not isinstance(pos, dict) and pos < end)

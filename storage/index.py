@@ -81,7 +81,7 @@ def close_env(env: lmdb.Environment) -> None:
 
 def id_key(eid: str) -> bytes:
     b = eid.encode()
-    if len(b) > MAX_KEY:
+    if len(b) > MAX_KEY or not b:   # LMDB keys are 1..511 bytes: "" is hashed too
         return b"\x00" + blake2b(b, digest_size=32).digest()
     return b
 
@@ -215,7 +215,7 @@ class Index:
             fresh = []
             for eid, off, deleted, h, ts, prev, body in rows:
                 k = eid.encode()
-                if len(k) > MAX_KEY:
+                if len(k) > MAX_KEY or not k:
                     k = id_key(eid)
                 if prev is None and not dbs:
                     fresh.append((k, pack(h, off, ts, -1, deleted) + body))
@@ -325,7 +325,7 @@ class Index:
             get, db, unpack = txn.get, self.primary, HEADER.unpack_from
             for eid in eids:
                 k = eid.encode()
-                v = get(k if len(k) <= MAX_KEY else id_key(eid), db=db)
+                v = get(k if 0 < len(k) <= MAX_KEY else id_key(eid), db=db)
                 out.append(None if v is None else unpack(v))
         return out
 

@@ -78,8 +78,8 @@ class StoreProvider:
 
 def _low_key(eid) -> bool:
     """Whether the index key of `eid` starts with a zero byte: a hashed long id (placed first
-    in id-key order, not where its `_id` sorts) or an id starting with NUL."""
-    return eid[:1] == "\x00" or (len(eid) * 4 > MAX_KEY and len(eid.encode()) > MAX_KEY)
+    in id-key order, not where its `_id` sorts; "" is hashed too) or an id starting with NUL."""
+    return not eid or eid[:1] == "\x00" or (len(eid) * 4 > MAX_KEY and len(eid.encode()) > MAX_KEY)
 
 
 def _id_order(entities):

@@ -35,15 +35,17 @@ class DatasetSink(Sink):
         """Append a batch with `state` in the same commit; returns (stored, problems), where
         problems are entities storage refused: [(position in `entities`, _id, message)]."""
         ds = self.ds
-        out = []
+        out, origin = [], []      # origin[i]: position in `entities` of out[i]
         seen = self.seen
-        for e in entities:
+        for pos in _last_of_each(entities):
+            e = entities[pos]
             if seen is not None:
                 seen.add(e.get("_id"))
             if "_filtered" in e:
                 if not e["_filtered"]:
                     e = {k: v for k, v in e.items() if k != "_filtered"}
                     out.append(e)
+                    origin.append(pos)
                     continue
                 cur = ds.get(e["_id"]) if isinstance(e.get("_id"), str) else None
                 if cur is None or cur["_deleted"]:
@@ -52,9 +54,11 @@ class DatasetSink(Sink):
                 e["_deleted"] = True
                 e.pop("_filtered", None)
             out.append(e)
+            origin.append(pos)
         st = ds.append(out, meta={STATE_KEY: state} if state is not None else None,
                        skip_invalid=not strict, group=not strict)
-        return st.stored, [(pos, eid, msg) for pos, eid, msg in st.problems]
+        return st.stored, [(origin[pos] if pos is not None and pos < len(origin) else pos,
+                            eid, msg) for pos, eid, msg in st.problems]
 
     def flush(self):
         self.ds.flush()
@@ -81,3 +85,17 @@ class DatasetSink(Sink):
 
     def close(self):
         self.ds.close()
+
+
+def _last_of_each(entities):
+    """Positions of the entities to store: an `_id` given twice in one batch is stored once,
+    as its last occurrence (storing both would alternate the two versions on every run, and
+    the pipe would never settle). Entities without a string `_id` are all kept: storage
+    reports each of them."""
+    last = {}
+    for i, e in enumerate(entities):
+        eid = e.get("_id")
+        last[eid if isinstance(eid, str) else (None, i)] = i
+    if len(last) == len(entities):
+        return range(len(entities))
+    return sorted(last.values())
