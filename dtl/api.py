@@ -9,10 +9,11 @@ from pathlib import Path as FsPath
 from dtl.backends.closure.compiler import Compiler, run_rule
 from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env, Options
 from dtl.backends.pysource.compiler import compile_rule
-from dtl.backends.vector.analysis import pays_in_batches
 from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError, Span
 from dtl.ir.lower import lower_expression, lower_program
 from dtl.ir.nodes import Program
+from dtl.plan import BACKENDS, Plan  # noqa: F401 - BACKENDS: dtl.api's public name
+from dtl.plan import build as build_plan
 from dtl.provider import DatasetProvider, InMemoryProvider, NullProvider
 from dtl.syntax.jsontree import JList, JNode, JObject, JScalar, from_python, parse_json_text
 
@@ -80,6 +81,7 @@ class Transform:
     backend: str = "auto"
     # per program: a VectorStage (backend="vector"; "auto" where a columnar join pays), or None
     vector: list = field(default_factory=list)
+    plan: object = field(default=None, repr=False)  # the dtl.plan.Plan it was compiled from
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
@@ -262,15 +264,22 @@ class Transform:
 def compile(source, *, file: str | None = None, options: dict | None = None,
             provider: DatasetProvider | None = None, datasets: dict | None = None,
             mark_filtered: bool = False, services: dict | None = None,
-            backend: str = "auto") -> Transform:
-    """Compile DTL rules (JSON text, a file path, or Python objects) into a Transform.
+            backend: str | None = None) -> Transform:
+    """Compile DTL rules (JSON text, a file path, Python objects, or a `dtl.plan.Plan`) into
+    a Transform.
 
     Accepts a pipe config, a ``{"type": "dtl", "rules": ...}`` transform, a rules object or a
     list of transforms (the default rule). Raises DTLCompileError with every problem found.
+    A Plan is not lowered again: with other `options` or `backend` (default: the plan's) only
+    its backend choice is redone.
     """
+    if isinstance(source, Plan):
+        plan = source.replan(options, backend)
+    else:
+        plan = build_plan(source, file=file, options=options, backend=backend or "auto")
     try:
-        return _compile(source, file, options, provider, datasets, mark_filtered, services,
-                        backend)
+        return from_plan(plan, provider=provider, datasets=datasets,
+                         mark_filtered=mark_filtered, services=services)
     except RecursionError:
         raise _too_deep(file) from None
 
@@ -280,46 +289,32 @@ def _too_deep(file):
                                        Span(file), "too-deep")])
 
 
-def _compile(source, file, options, provider, datasets, mark_filtered, services, backend):
-    tree, text = _tree(source, file)
-    rule_nodes = find_rules(tree)
-    if not rule_nodes:
-        raise DTLCompileError([Diagnostic("no DTL transform found in the document",
-                                          tree.span, "no-dtl")], text)
-    programs, diags = [], []
-    for rn in rule_nodes:
-        try:
-            programs.append(lower_program(rn, text))
-        except DTLCompileError as e:
-            diags.extend(e.diagnostics)
-    if diags:
-        raise DTLCompileError(diags, text)
+def from_plan(plan: Plan, *, provider: DatasetProvider | None = None,
+              datasets: dict | None = None, mark_filtered: bool = False,
+              services: dict | None = None) -> Transform:
+    """The Transform that runs a plan: every rule on the backend the plan chose for it."""
     if provider is None:
         provider = InMemoryProvider(datasets) if datasets else NullProvider()
-    opts = Options.from_dict(options)
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    t = Transform(programs, mark_filtered=mark_filtered, backend=backend)
-    for p in programs:
+    opts = Options.from_dict(plan.opts)
+    t = Transform(plan.irs, mark_filtered=mark_filtered, backend=plan.backend, plan=plan)
+    for pp in plan.programs:
+        p = pp.program
         ctx = Context(provider=provider, options=opts, services=dict(services or {}))
         comp = Compiler(ctx)
         default = comp.program(p)
         fast = None
-        if backend == "vector" or (backend == "auto" and
-                                   pays_in_batches(p, opts.namespaced_identifiers)):
+        if pp.batches == "vector" or plan.backend == "vector":
+            # on "vector" a rule the plan found not columnar gets a stage without a run
             from dtl.backends.vector.runner import VectorStage
             t.vector.append(VectorStage(p, comp))
-        elif backend == "auto":
+        elif plan.backend != "closure":
             t.vector.append(None)  # this program's batches run row at a time
-        if backend in ("auto", "vector"):
-            for rule in p.rules:
+        for rule, rp in zip(p.rules, pp.rules):
+            if rp.entity == "generated":
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
-            fast = ctx.fast_rules.get("default")
+        fast = ctx.fast_rules.get("default")
         t.stages.append((ctx, default, fast))
     return t
-
-
-BACKENDS = ("auto", "closure", "vector")
 
 
 def _to_arrow(rows: list):

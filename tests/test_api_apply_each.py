@@ -135,10 +135,10 @@ def test_auto_batches_columnar_only_where_a_columnar_join_pays():
     assert auto.apply_each([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}]) == [
         [{"_id": "a", "n": 2}], [{"_id": "b", "n": 1}], [{"_id": "c", "n": 0}]]
     assert spy.calls == 1
-    assert "batches: vector" in render_text(auto.programs)
+    assert "batches: vector" in render_text(auto.plan)
     # a plain map, and a join that is not one plain eq (two datasets), stay row at a time
     plain = dtl.compile({"default": [["copy", "_id"], ["add", "x", ["upper", "_S.n"]]]})
-    assert not plain.batched and "batches" not in render_text(plain.programs)
+    assert not plain.batched and "batches: vector" not in render_text(plain.plan)
     two = {"default": [["add", "n", ["count", ["hops", {
         "datasets": ["orders o", "orders q"],
         "where": [["eq", "_S._id", "o.p"], ["eq", "o.p", "q.p"]]}]]]]}

@@ -26,5 +26,5 @@ def test_undefined_secret_is_a_clear_error_without_values():
 def test_secret_values_never_reach_explain():
     t = dtl.compile({"default": [["add", "x", ["encrypt", "$SECRET(k)", "_S.v"]]]},
                     services={"secrets": {"k": "s3cr3t-value"}.get})
-    assert "s3cr3t-value" not in render_text(t.programs)
-    assert "$SECRET(k)" in render_text(t.programs)
+    assert "s3cr3t-value" not in render_text(t.plan)
+    assert "$SECRET(k)" in render_text(t.plan)

@@ -99,11 +99,12 @@ def explain_cmd(file, fmt, options, backend):
     """
     from dtl.ir.explain import render_json, render_text
     text, name = _read(file)
-    t = _compile_or_exit(text, name, fmt, options=_options(options))
+    # the plan of the transform as compiled for these options and this backend
+    t = _compile_or_exit(text, name, fmt, options=_options(options), backend=backend)
     if fmt == "json":
-        click.echo(json.dumps(render_json(t.programs, backend), indent=1))
+        click.echo(json.dumps(render_json(t.plan), indent=1))
     else:
-        click.echo(render_text(t.programs, name, backend))
+        click.echo(render_text(t.plan, name))
 
 
 @click.command("eval")

@@ -8,9 +8,8 @@ the `_S` properties read, the `_T` properties written, and the backend of each e
 from __future__ import annotations
 
 from dtl.backends.closure.compiler import Compiler
-from dtl.backends.closure.env import Context
+from dtl.backends.closure.env import Context, Options
 from dtl.backends.pysource.compiler import plan_rule
-from dtl.functions.hops import hops_joins
 from dtl.functions.registry import REGISTRY
 from dtl.ir.nodes import Call, HopsSpec, Literal, Path, Program, walk
 from dtl.ir.printer import compact
@@ -19,24 +18,27 @@ from dtl.ir.printer import compact
 _WRITES_ARG0 = {"add", "add-if", "default"}
 
 
-def _plans(program: Program, backend: str) -> dict:
-    """Rule name -> how each transform runs, asked of the generated-source compiler itself."""
-    if backend == "closure":
+def transform_labels(plan, index: int) -> dict:
+    """Rule name -> how each transform of program `index` runs, for the plan's backend and
+    options, asked of the backends' own planners (the generated-source compiler, the vector
+    analysis)."""
+    pp = plan.programs[index]
+    program = pp.program
+    if plan.backend == "closure":
         return {r.name: ["closure"] * len(r.transforms) for r in program.rules}
-    if backend == "vector":
-        return _vector_plans(program)
-    comp = Compiler(Context())
+    if plan.backend == "vector":
+        return _vector_plans(program, plan.namespaced)
+    comp = Compiler(Context(options=Options.from_dict(plan.opts)))
     comp.program(program)
     plans = {r.name: plan_rule(r, comp) for r in program.rules}
-    from dtl.backends.vector.analysis import pays_in_batches
-    if pays_in_batches(program, False):
+    if pp.batches == "vector":
         # one entity runs the generated code; a batch (apply_each, pipes) runs columnar
-        vec = _vector_plans(program)["default"]
+        vec = _vector_plans(program, plan.namespaced)["default"]
         plans["default"] = [f"{g}; batches: {v}" for g, v in zip(plans["default"], vec)]
     return plans
 
 
-def _vector_plans(program: Program) -> dict:
+def _vector_plans(program: Program, namespaced: bool) -> dict:
     """The default rule per expression on the vector backend; other rules (reached by apply)
     run per entity inside a closure."""
     from dtl.backends.vector.analysis import explain_transform, transform_reason
@@ -45,13 +47,17 @@ def _vector_plans(program: Program) -> dict:
         if r.name != "default":
             out[r.name] = ["closure per entity: not the default rule"] * len(r.transforms)
             continue
-        why = next((x for x in (transform_reason(t, False) for t in r.transforms) if x), None)
-        out[r.name] = [explain_transform(t, False) if why is None else
+        why = next((x for x in (transform_reason(t, namespaced) for t in r.transforms) if x),
+                   None)
+        out[r.name] = [explain_transform(t, namespaced) if why is None else
                        f"closure per entity: the rule has {why}" for t in r.transforms]
     return out
 
 
-def analyse(program: Program, backend: str = "auto") -> dict:
+def analyse(plan, index: int = 0) -> dict:
+    """What program `index` of a plan does, as plain data (the JSON of `dtl explain`)."""
+    pp = plan.programs[index]
+    program = pp.program
     functions, reads, writes, datasets, aliases = set(), set(), set(), set(), set()
     for n in walk(program):
         if isinstance(n, Call):
@@ -68,9 +74,11 @@ def analyse(program: Program, backend: str = "auto") -> dict:
                 isinstance(n.args[0], Literal):
             datasets.add(str(n.args[0].value))
     rules = []
-    plans = _plans(program, backend)
-    for r in program.rules:
-        rules.append({"name": r.name, "line": r.span.line, "transforms": [
+    plans = transform_labels(plan, index)
+    for r, rp in zip(program.rules, pp.rules):
+        rules.append({"name": r.name, "line": r.span.line, "entity": rp.entity,
+                      **({"batches": rp.batches} if rp.batches is not None else {}),
+                      "transforms": [
             {"index": i, "text": compact(t, 100), "backend": plans[r.name][i],
              "line": t.span.line, "column": t.span.column} for i, t in enumerate(r.transforms)]})
     return {
@@ -81,7 +89,8 @@ def analyse(program: Program, backend: str = "auto") -> dict:
                       for name, kind in sorted(functions)],
         "datasets": sorted(datasets),
         "aliases": sorted(aliases),
-        "lookups": sorted({f"{ds}.{'.'.join(path)}" for ds, path in hops_joins(program)}),
+        "lookups": sorted({f"{s.dataset}.{'.'.join(s.path)}" for h in pp.hops for s in h.steps
+                           if s.path is not None}),
         "reads": sorted(reads),
         "writes": sorted(writes),
     }
@@ -119,13 +128,17 @@ def _names(node) -> list[str]:
     return ["<computed>"]
 
 
-def render_text(programs: list[Program], file: str | None = None, backend: str = "auto") -> str:
+def render_text(plan, file: str | None = None) -> str:
+    """`dtl explain` for people: per program its rules (with the backend each runs on and
+    how each transform runs), functions, datasets and properties."""
     out = []
-    for i, p in enumerate(programs, 1):
-        a = analyse(p, backend)
-        out.append(f"transform {i} of {len(programs)}" + (f" ({file})" if file else ""))
+    n = len(plan.programs)
+    for i in range(n):
+        a = analyse(plan, i)
+        out.append(f"transform {i + 1} of {n}" + (f" ({file})" if file else ""))
         for r in a["rules"]:
-            out.append(f"  rule {r['name']} ({len(r['transforms'])} transforms)")
+            how = r["entity"] + (f"; batches: {r['batches']}" if "batches" in r else "")
+            out.append(f"  rule {r['name']} ({len(r['transforms'])} transforms) [{how}]")
             for t in r["transforms"]:
                 out.append(f"    r{t['index']} := {t['text']}  [{t['backend']}]")
         out.append("  functions:")
@@ -139,5 +152,6 @@ def render_text(programs: list[Program], file: str | None = None, backend: str =
     return "\n".join(out)
 
 
-def render_json(programs: list[Program], backend: str = "auto") -> dict:
-    return {"transforms": [analyse(p, backend) for p in programs]}
+def render_json(plan) -> dict:
+    return {"backend": plan.backend, "options": plan.opts,
+            "transforms": [analyse(plan, i) for i in range(len(plan.programs))]}

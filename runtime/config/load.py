@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from dtl.errors import DTLSyntaxError, Span
 from dtl.functions.hops import hops_datasets
-from dtl.ir.lower import lower_program
+from dtl.plan import build_rules
 from dtl.syntax.jsontree import JList, JObject, JScalar, to_python
 from runtime.config.catalog import SINKS, SOURCES, SYSTEMS, TRANSFORMS
 from runtime.config.conditionals import resolve_component, resolve_properties
@@ -205,10 +205,11 @@ class _Builder:
             data = eff["transform"][i] if "transform" in eff else {}
             span = x.span if x is not None else Span(file)
             if kind is not None and kind.name == "dtl" and isinstance(x.get("rules"), JObject):
-                program = self._dtl(x.get("rules"), file)
-                found = tuple(hops_datasets(program)) if program is not None else ()
+                plan = self._dtl(x.get("rules"), file, _dtl_options(eff))
+                found = tuple(hops_datasets(plan.programs[0].program)) if plan is not None \
+                    else ()
                 hops.extend(ds for ds, _ in found)
-                components.append(DtlTransform("dtl", freeze(data), span, cond, program, found))
+                components.append(DtlTransform("dtl", freeze(data), span, cond, plan, found))
             else:
                 components.append(Component(_type(x) or "", freeze(data), span, cond))
         source = Component(_type(src) or "", freeze(eff.get("source", {})),
@@ -233,12 +234,19 @@ class _Builder:
             return None, None
         return resolve_component(node, self.problems, what)
 
-    def _dtl(self, rules, file):
+    def _dtl(self, rules, file, options):
+        """The rules' plan (lowered once, checked as `dtl compile` checks them), or None."""
         try:
-            return lower_program(rules, self.text(file))
+            return build_rules([rules], file=file, text=self.text(file), options=options)
         except DTLSyntaxError as e:  # DTLCompileError too: spans already point into the file
             self.problems.extend(e.diagnostics)
             return None
+
+
+def _dtl_options(eff) -> dict:
+    """The DTL options of a pipe (what the runtime compiles its transforms with)."""
+    return {"namespaced_identifiers": bool(eff.get("namespaced_identifiers", False)),
+            "namespaces": dict(eff.get("namespaces") or {})}
 
 
 def _transform_items(t) -> list:

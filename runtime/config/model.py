@@ -62,14 +62,24 @@ class Component:
 
 @dataclass(frozen=True)
 class DtlTransform(Component):
-    """A `dtl` transform with its lowered program (for explain, hops and dependency tracking)."""
+    """A `dtl` transform with its plan (`dtl.plan.Plan`: the rules lowered once, with their
+    positions in the configuration file, checked, and a backend chosen for the pipe's
+    options); explain, hops, dependency tracking and the pump all read that one plan."""
 
-    program: object = field(default=None, repr=False, compare=False)
+    plan: object = field(default=None, repr=False, compare=False)
     hops: tuple = ()   # (dataset, alias) pairs its hops and lookup-entity read
 
+    @property
+    def program(self):
+        """The lowered program (dtl.ir.nodes.Program), or None if the rules had errors."""
+        return self.plan.programs[0].program if self.plan is not None else None
+
     def compile(self, **kw):
-        """A runnable `dtl.Transform` for these rules (keyword arguments as for dtl.compile)."""
+        """A runnable `dtl.Transform` for these rules (keyword arguments as for dtl.compile),
+        compiled from the plan: run-time errors point at file:line:col of the rules."""
         import dtl
+        if self.plan is not None:
+            return dtl.compile(self.plan, **kw)
         return dtl.compile(thaw(self.config["rules"]), file=self.span.file, **kw)
 
 
