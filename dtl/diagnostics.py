@@ -25,6 +25,6 @@ def render(d: Diagnostic, text: str | None = None) -> str:
 def render_all(diagnostics: list[Diagnostic], text: str | None = None) -> str:
     parts = [render(d, text) for d in diagnostics]
     n = len(diagnostics)
-    if n > 1:
-        parts.append(f"{n} errors")
+    if n:  # as `dtl config validate` ends (runtime.config.problems.render_problems)
+        parts.append(f"{n} error{'s' if n != 1 else ''}")
     return "\n".join(parts)

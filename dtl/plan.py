@@ -160,18 +160,24 @@ def build_rules(nodes, *, file: str | None = None, text: str | None = None,
         programs.append(low.program(node))
         diags.extend(low.diagnostics)
     if diags:
-        raise DTLCompileError(diags, text)
+        raise _refused(diags, text)
     checked = []
     for p in programs:                                   # pass: check
         hops, found = check(p)
         diags.extend(found)
         checked.append((p, hops))
     if diags:
-        raise DTLCompileError(diags, text)
+        raise _refused(diags, text)
     items = _items(options)
     ns = bool(dict(items).get("namespaced_identifiers", False))
     return Plan(tuple(_choose(p, hops, ns, backend) for p, hops in checked),  # pass: choose
                 items, backend, file, text)
+
+
+def _refused(diags, text) -> DTLCompileError:
+    """Every diagnostic, in reading order (as `dtl config validate` lists them)."""
+    return DTLCompileError(sorted(diags, key=lambda d: (d.span.line or 0, d.span.column or 0)),
+                           text)
 
 
 def check(program: Program) -> tuple[tuple[HopsPlan, ...], list[Diagnostic]]:

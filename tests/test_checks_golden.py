@@ -36,7 +36,7 @@ def test_every_check_has_a_golden_case():
             codes.update(d.code for d in e.diagnostics)
     assert {"unknown-function", "arity", "argument-kind", "unknown-rule", "p-outside-apply",
             "undeclared-alias", "hops-key", "no-default", "json-syntax", "path-syntax",
-            "transit"} <= codes
+            "transit", "hops-join"} <= codes
 
 
 def test_errors_carry_positions():
