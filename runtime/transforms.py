@@ -29,8 +29,8 @@ def add_namespaces(e, identity, prop):
 
 
 def _plain(v):
-    if type(v) is NI:
-        return v.identifier
+    if type(v) is NI:   # the value stays a reference, without its namespace
+        return NI(v.identifier)
     if type(v) is list:
         return [_plain(x) for x in v]
     if type(v) is dict:
@@ -62,6 +62,25 @@ def emit_children(entities):
     return out
 
 
+def _settle(e, out, id_required, done):
+    """What follows one transform of entity `e` into `out`, in place: an output without an
+    `_id` (unset or null) keeps the source entity's, as a node does; a deleted source stays
+    deleted; filtered outputs leave the chain for `done` (the next transform does not see
+    them, the sink deletes them). Returns the failure message, if any."""
+    eid = e.get("_id")
+    for o in out:
+        if o.get("_id") is None and eid is not None:
+            o["_id"] = eid
+    if e.get("_deleted") and out and "_deleted" not in out[0]:
+        out[0]["_deleted"] = True
+    if id_required and any(not isinstance(o.get("_id"), str) for o in out):
+        return "transform produced an entity without a string _id (id_required is true)"
+    if any(o.get("_filtered") for o in out):
+        done.extend(o for o in out if o.get("_filtered"))
+        out[:] = [o for o in out if not o.get("_filtered")]
+    return None
+
+
 BACKEND = "auto"  # the DTL backend pipes compile with (`dtl run --backend`)
 
 
@@ -90,6 +109,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
         """`trace` (a list) receives the entities after add_namespaces and after each
         transform (the Studio's preview shows every stage)."""
         src = entity
+        done = []   # filtered entities: out of the chain, on to the sink (as deletes)
         batch = [add_namespaces(entity, ident, prop) if add_ns else entity]
         if trace is not None:
             trace.append(list(batch))
@@ -105,19 +125,14 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
                     out = tr.apply(e, bindings=bindings)
                 except Exception as ex:  # noqa: BLE001 - any DTL failure is an entity error
                     raise EntityFailure(src, f"{type(ex).__name__}: {ex}", ex) from ex
-                if out and out[0].get("_filtered") and "_id" not in out[0]:
-                    out[0]["_id"] = e.get("_id")
-                if e.get("_deleted") and out and "_deleted" not in out[0]:
-                    out[0]["_deleted"] = True
-                if id_required:
-                    for o in out:
-                        if not isinstance(o.get("_id"), str):
-                            raise EntityFailure(src, "transform produced an entity without a "
-                                                "string _id (id_required is true)")
+                bad = _settle(e, out, id_required, done)
+                if bad:
+                    raise EntityFailure(src, bad)
                 nxt.extend(out)
             batch = nxt
             if trace is not None:
-                trace.append(list(batch))
+                trace.append(done + batch)
+        batch = done + batch
         if rm_ns:
             batch = [remove_namespaces(e) for e in batch]
         return batch
@@ -140,6 +155,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
             entities = list(entities)
         n = len(entities)
         failed: list = [None] * n
+        done = [[] for _ in range(n)]
         cur = [[add_namespaces(e, ident, prop)] if add_ns else [e] for e in entities]
         for kind, tr, id_required in stages:
             if kind == "children":
@@ -161,16 +177,13 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
                     f.__cause__ = out
                     failed[i] = f
                     continue
-                if out and out[0].get("_filtered") and "_id" not in out[0]:
-                    out[0]["_id"] = e.get("_id")
-                if e.get("_deleted") and out and "_deleted" not in out[0]:
-                    out[0]["_deleted"] = True
-                if id_required and any(not isinstance(o.get("_id"), str) for o in out):
-                    failed[i] = EntityFailure(src, "transform produced an entity without a "
-                                              "string _id (id_required is true)")
+                bad = _settle(e, out, id_required, done[i])
+                if bad:
+                    failed[i] = EntityFailure(src, bad)
                     continue
                 nxt[i].extend(out)
             cur = nxt
+        cur = [d + b for d, b in zip(done, cur)]
         if rm_ns:
             cur = [[remove_namespaces(e) for e in b] for b in cur]
         return [failed[i] if failed[i] is not None else cur[i] for i in range(n)]

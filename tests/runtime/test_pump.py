@@ -182,3 +182,44 @@ def test_null_sink_and_union(make_hub):
     assert s["n"].read == 3
     hub.post("b", [{"_id": "3"}])
     assert hub.run()["u"].read == 1
+
+
+def _embedded(pid, entities, rules, **kw):
+    return {"_id": pid, "type": "pipe", "source": {"type": "embedded", "entities": entities},
+            "transform": {"type": "dtl", "rules": rules}, **kw}
+
+
+def test_an_output_without_id_keeps_the_source_id(make_hub):
+    hub = make_hub([_embedded("a", [{"_id": "1", "x": 1, "y": 2}], {"default": [
+        ["copy", "x"]]})])
+    assert hub.run().ok
+    assert hub.output("a") == [{"_id": "1", "x": 1}]
+
+
+def test_a_null_id_keeps_the_source_id_and_a_non_string_one_fails(make_hub):
+    hub = make_hub([_embedded("a", [{"_id": "1"}, {"_id": "2", "k": 5}], {"default": [
+        ["add", "_id", "_S.k"]]}, pump={"max_consecutive_write_errors": 5})])
+    s = hub.run()
+    assert [e["_id"] for e in hub.output("a")] == ["1"]
+    assert s.pipes["a"].errors == 1 and "string _id" in s.errors[0]["original_error_message"]
+
+
+def test_a_filtered_entity_skips_the_later_transforms(make_hub):
+    # the second transform would fail on it (divide a string): filtered, it never sees it
+    keep = {"default": [["filter", ["is-integer", "_S.n"]], ["copy", "*"]]}
+    halve = {"default": [["copy", "*"], ["add", "h", ["divide", 2, "_S.n"]]]}
+    pipe = _embedded("a", [{"_id": "1", "n": 4}, {"_id": "2", "n": "x"}], keep)
+    pipe["transform"] = [pipe["transform"], {"type": "dtl", "rules": halve}]
+    hub = make_hub([pipe])
+    s = hub.run()
+    assert s.ok and s.pipes["a"].errors == 0
+    assert hub.output("a") == [{"_id": "1", "n": 4, "h": 2}]
+
+
+def test_remove_namespaces_keeps_references_as_references(make_hub):
+    from dtl.values import NI
+    hub = make_hub([_embedded("a", [{"_id": "1"}], {"default": [
+        ["add", "ref", ["ni", "person", "7"]], ["add", "x", 1]]}, remove_namespaces=True)])
+    assert hub.run().ok
+    (e,) = hub.output("a")
+    assert e["ref"] == NI("7") and e["x"] == 1

@@ -171,7 +171,7 @@ def test_run_many_keeps_the_chain_rules(tmp_path, monkeypatch):
                     ["copy", "*"],
                     ["add", "n", ["plus", "_S.ns:v", 1]],
                     ["add", "y", ["datetime-format", "_S.ns:fmt", "~t2020-01-01T00:00:00Z"]],
-                    ["if", ["eq", "_S.ns:noid", True], ["remove", "_id"]],
+                    ["if", ["eq", "_S.ns:noid", True], ["add", "_id", 5]],
                     ["add", "$children", ["apply", "kid", "_S.ns:kids"]]],
                     "kid": [["add", "_id", "_S.k"]]}},
                 {"type": "emit_children"},
