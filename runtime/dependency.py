@@ -8,27 +8,51 @@ previous version are the join keys that may now match differently. Walking the c
 which of its entities to re-read (`Source.dependents`). The pipe keeps a tracking offset per
 hopped dataset in its state, committed with the writes of the run that processed the queue.
 
-Ours: only joins whose both sides are plain paths are inverted (others are reported by
-`Tracker.untracked`); `lookup-entity` is never tracked (as in Sesam).
+Joins are inverted branch by branch (an `or` join has one branch per alternative, and a change
+that any branch could match differently re-queues): the dataset side is a plain path (its
+values, as the index holds them) or an expression of the alias (evaluated on both versions);
+the bound side a plain path (an index lookup) or an expression of one variable (evaluated on
+every live entity of that dataset; for the pipe's source only a `dataset` source can be
+scanned so). Filters and `and`-extras are not inverted: a re-queue may be superfluous, never
+missing. Joins on enclosing hops' aliases are reported by `Tracker.untracked`;
+`lookup-entity` is never tracked (as in Sesam).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dtl.backends.closure.compiler import Compiler
+from dtl.backends.closure.env import Context, Env, Options
 from dtl.errors import DTLCompileError
-from dtl.functions.hops import plan_hops
+from dtl.functions.hops import SOURCE, is_plain_path, join_keys, plan_hops
 from dtl.ir.nodes import HopsSpec, Path, walk
 from dtl.paths import path_values
+from dtl.values import value_key
+
+
+@dataclass(frozen=True)
+class Branch:
+    path: tuple | None     # join path in the step's dataset (None: `new_fn`)
+    new_fn: object         # the dataset side as a closure (alias bound to the entity)
+    bound_path: tuple | None   # join path on the bound side (None: `bound_fn`)
+    bound_fn: object       # the bound side as a closure
+    back: int | None       # index of the earlier step (None: the source)
+
+    def keys(self, alias, e):
+        if self.path is not None:
+            return path_values(e, self.path)
+        return join_keys(self.new_fn(Env(None, {}, _CTX, aliases={alias: e})), False)
 
 
 @dataclass(frozen=True)
 class Step:
     dataset: str
-    path: tuple            # join path in `dataset`
-    bound_head: str        # "_S" or the alias of an earlier step
-    bound_path: tuple      # join path on the bound side
-    back: int | None       # index of the earlier step (None: the source)
+    alias: str
+    branches: tuple
+
+
+_CTX = Context()
 
 
 class Tracker:
@@ -72,11 +96,9 @@ class Tracker:
                 for e in ds.entities(since=since, history=True):
                     new[d] = e["_updated"]
                     prev = ds.version_at(e["_previous"], cache) if e["_previous"] is not None else None
+                    ents = [e] if prev is None else [e, prev]
                     for ch, k in steps:
-                        vals = path_values(e, ch[k].path)
-                        if prev is not None:
-                            vals += path_values(prev, ch[k].path)
-                        keys |= self._back(source, ch, k, vals, handles)
+                        keys |= self._back(source, ch, k, ents, handles)
                 if d not in new or new[d] is None:
                     new[d] = ds.last_offset
         finally:
@@ -85,28 +107,53 @@ class Tracker:
                     ds.close()
         return keys, new
 
-    def _back(self, source, chain, k, vals, handles):
-        while True:
-            vals = [v for v in vals if v is not None]
+    def _back(self, source, chain, k, ents, handles):
+        """Source keys whose join chain may reach `ents` (entities of step k's dataset)."""
+        s = chain[k]
+        out = set()
+        for b in s.branches:
+            vals = [v for e in ents for v in b.keys(s.alias, e) if v is not None]
             if not vals:
-                return set()
-            s = chain[k]
-            if s.back is None:
-                return set(source.dependents(s.bound_path, vals))
-            prev = chain[s.back]
+                continue
+            if b.back is None:
+                if b.bound_path is not None:
+                    out |= set(source.dependents(b.bound_path, vals))
+                else:
+                    out |= {e["_id"] for e in _matching(source._open(), b.bound_fn, vals, None)}
+                continue
+            prev = chain[b.back]
             ds = handles.get(prev.dataset) or self._open(prev.dataset)
             handles.setdefault(prev.dataset, ds)
             if ds is None:
-                return set()
-            found = ds.lookup(s.bound_path, vals)
-            vals = [v for e in found for v in path_values(e, prev.path)]
-            k = s.back
+                continue
+            found = ds.lookup(b.bound_path, vals) if b.bound_path is not None else \
+                _matching(ds, b.bound_fn, vals, prev.alias)
+            if found:
+                out |= self._back(source, chain, b.back, found, handles)
+        return out
+
+
+def _matching(ds, fn, vals, alias):
+    """Live entities of `ds` whose bound-side expression `fn` overlaps `vals` (a scan)."""
+    if ds is None:
+        return []
+    want = {value_key(v) for v in vals}
+    out = []
+    for e in ds.entities(deleted=False):
+        env = Env(e, {}, _CTX) if alias is None else Env(None, {}, _CTX, aliases={alias: e})
+        if any(value_key(v) in want for v in join_keys(fn(env), False)):
+            out.append(e)
+    return out
 
 
 def tracker_for(hub, pipe):
     if pipe.source is None or pipe.source.type not in ("dataset", "merge", "union_datasets",
                                                        "merge_datasets"):
         return None
+    eff = pipe.effective
+    comp = Compiler(Context(options=Options.from_dict(
+        {"namespaced_identifiers": eff.get("namespaced_identifiers", False),
+         "namespaces": dict(eff.get("namespaces") or {})})))
     chains, untracked = [], []
     for t in pipe.transforms:
         prog = getattr(t, "program", None)
@@ -118,7 +165,7 @@ def tracker_for(hub, pipe):
         for node in walk(default):
             if not isinstance(node, HopsSpec) or node.option("track-dependencies", True) is False:
                 continue
-            ch = _invert(node, untracked)
+            ch = _invert(node, untracked, comp, pipe.source.type == "dataset")
             if ch:
                 chains.append(ch)
     if not chains:
@@ -126,25 +173,42 @@ def tracker_for(hub, pipe):
     return Tracker(hub, chains, untracked)
 
 
-def _invert(spec, untracked):
+def _invert(spec, untracked, comp, scannable_source):
     try:
         steps, _ = plan_hops(spec)
     except DTLCompileError:
         return None
+    declared = {a for _, a in spec.datasets}
     alias_step = {}
     out = []
     for i, s in enumerate(steps):
-        b = s.bound_side
-        if s.path is None or not isinstance(b, Path) or not b.elements:
-            untracked.append(f"join into {s.dataset!r} at {spec.span}: not a plain path on both sides")
-            return None
-        if b.head == "_S" and not b.is_alias:
-            back = None
-        elif b.is_alias and b.head in alias_step:
-            back = alias_step[b.head]
-        else:
-            untracked.append(f"join into {s.dataset!r}: bound side {b.head!r} not invertible")
-            return None
-        out.append(Step(s.dataset, tuple(s.path), b.head, tuple(b.elements), back))
+        branches = []
+        for b in s.branches:
+            bound = b.bound_side
+            heads = {n.head for n in walk(bound) if isinstance(n, Path) and n.is_alias}
+            if b.bound_alias == SOURCE:
+                if heads - declared:
+                    untracked.append(f"join into {s.dataset!r} at {spec.span}: bound side "
+                                     "refers to an enclosing hops' alias")
+                    return None
+                back = None
+            else:
+                back = alias_step[b.bound_alias]
+            plain = is_plain_path(bound) and (bound.head == "_S" or bound.is_alias)
+            if back is None and not plain and not scannable_source:
+                untracked.append(f"join into {s.dataset!r} at {spec.span}: an expression on "
+                                 "the source side needs a dataset source")
+                return None
+            if any(isinstance(n, Path) and not n.is_alias and n.head != "_S"
+                   for n in walk(bound)):
+                untracked.append(f"join into {s.dataset!r} at {spec.span}: bound side reads "
+                                 "a variable other than _S")
+                return None
+            branches.append(Branch(
+                tuple(b.path) if b.path is not None else None,
+                None if b.path is not None else comp.expr(b.new_side),
+                tuple(bound.elements) if plain else None,
+                None if plain else comp.expr(bound), back))
+        out.append(Step(s.dataset, s.alias, tuple(branches)))
         alias_step[s.alias] = i
     return out

@@ -2,10 +2,20 @@
 joins.rst), and `apply` (dtl-functions-dictionaries.rst), which runs a named rule.
 
 A hops spec is planned at compile time: starting from the bound variables (``_S`` and the
-aliases of enclosing hops), each step picks an `eq` join whose one side is already bound and
-whose other side names one new alias; a plain alias path on that side becomes an index lookup
-through the dataset provider, anything else a scan. Filters run as soon as their aliases are
-bound. Join `eq`s succeed when any values overlap (joins.rst); filters use normal truthiness.
+aliases of enclosing hops), each step binds one new alias through a join: an `eq` whose one
+side refers to exactly one bound alias and whose other side refers to exactly the new alias
+(joins.rst), or an `or` whose every branch holds such an `eq` (an entity joins when any branch
+matches; the union of the branches' matches, each entity once, in `_id` order like a single
+lookup). A plain alias path on the new side is an index lookup through the dataset provider;
+any other expression there is evaluated once per entity of the dataset into an expression
+index (kept in the provider's `derived` cache while the dataset is unchanged). Filters run as
+soon as their aliases are bound; plain `eq` joins are tried before `or` joins.
+
+Join values: a side's value coerced to a list, nulls dropped; joins succeed when any values
+overlap (joins.rst). A plain property path gives the values its index holds (nested lists
+flattened once, `dtl.paths.path_values`); any other expression gives its list elements as they
+are, so that a list element is one composite key: ``["tuples", "_S.a", "_S.b"]`` matches
+``["tuples", "d.a", "d.b"]`` only where both elements agree (dtl-functions-misc.rst `tuples`).
 """
 
 from __future__ import annotations
@@ -19,73 +29,165 @@ from dtl.functions._common import as_list, is_true
 from dtl.functions.registry import expression
 from dtl.ir.nodes import Call, HopsSpec, Literal, Path, walk
 from dtl.provider import path_values
-from dtl.values import value_key
+from dtl.values import order_key, value_key
 
 SOURCE = "_S"
 
 
 def aliases_in(node, declared: set) -> set:
-    """The hop aliases (and _S) a where-expression refers to."""
+    """The hop aliases a where-expression refers to; _S and the aliases of enclosing hops
+    (bound before this spec runs) count as SOURCE."""
     out = set()
     for n in walk(node):
         if isinstance(n, Path):
-            if n.is_alias and n.head in declared:
-                out.add(n.head)
+            if n.is_alias:
+                out.add(n.head if n.head in declared else SOURCE)
             elif n.head == "_S":
                 out.add(SOURCE)
     return out
 
 
+def is_plain_path(node) -> bool:
+    return isinstance(node, Path) and bool(node.elements)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One way for an entity of the new alias to join: `bound_side` (evaluated in the current
+    row) overlaps `new_side` (evaluated on the candidate); `extra` are the branch's other
+    conjuncts, checked on each candidate row."""
+
+    bound_side: object
+    new_side: object
+    path: tuple | None  # the new side as an index path (a plain alias path), else None
+    bound_alias: str = SOURCE  # the one alias (or SOURCE) the bound side refers to
+    extra: tuple = ()
+
+
 @dataclass(frozen=True)
 class JoinStep:
-    """Bind `alias` (dataset `dataset`) from entities whose `path` overlaps `bound_side`."""
+    """Bind `alias` (dataset `dataset`) from the entities that any of `branches` joins."""
 
     alias: str
     dataset: str
-    bound_side: object  # IR node evaluated in the current row
-    path: tuple | None  # index path on the new alias, or None for a scan
-    new_side: object  # IR node evaluated on the candidate (scan) - or None
+    branches: tuple
+
+    @property
+    def simple(self) -> Branch | None:
+        """The one branch of a plain `eq` join (no `or`), else None."""
+        b = self.branches
+        return b[0] if len(b) == 1 and not b[0].extra else None
+
+
+def _conjuncts(node) -> list:
+    if isinstance(node, Call) and node.name == "and" and node.kind == "expression":
+        out = []
+        for a in node.args:
+            out.extend(_conjuncts(a))
+        return out
+    return [node]
+
+
+def join_aliases(w, declared: set):
+    """(left alias, right alias) when `w` is a join `eq`: one alias on each side, not the
+    same one (joins.rst); else None."""
+    if isinstance(w, Call) and w.name == "eq" and len(w.args) == 2:
+        left, right = (aliases_in(a, declared) for a in w.args)
+        if len(left) == 1 and len(right) == 1 and left != right:
+            return next(iter(left)), next(iter(right))
+    return None
+
+
+def _branch(w, pair, alias, extra=()) -> Branch:
+    la, ra = pair
+    if ra == alias:
+        bound_side, new_side, bound_alias = w.args[0], w.args[1], la
+    else:
+        bound_side, new_side, bound_alias = w.args[1], w.args[0], ra
+    path = new_side.elements if is_plain_path(new_side) and new_side.is_alias else None
+    return Branch(bound_side, new_side, path, bound_alias, tuple(extra))
+
+
+def _or_step(w, declared, bound):
+    """(alias, branches) when the `or` `w` can bind one new alias from `bound`, else None."""
+    if not (isinstance(w, Call) and w.name == "or" and w.kind == "expression" and w.args):
+        return None
+    for alias in sorted(aliases_in(w, declared) - bound, key=lambda a: str(a)):
+        branches = []
+        for arg in w.args:
+            cs = _conjuncts(arg)
+            pick = None
+            for c in cs:
+                pair = join_aliases(c, declared)
+                if pair and alias in pair and (set(pair) - {alias}) <= bound:
+                    pick = (c, pair)
+                    break
+            if pick is None or not aliases_in(arg, declared) <= bound | {alias}:
+                branches = None
+                break
+            branches.append(_branch(pick[0], pick[1], alias, [c for c in cs if c is not pick[0]]))
+        if branches:
+            return alias, tuple(branches)
+    return None
 
 
 def plan_hops(spec: HopsSpec):
-    """Order the joins of a hops spec; returns (steps, filters) or raises DTLCompileError."""
+    """Order the joins of a hops spec; returns (steps, filters) or raises DTLCompileError.
+    `filters` are (expression, aliases it needs) pairs."""
     declared = {a for _, a in spec.datasets}
     ds_of = {a: d for d, a in spec.datasets}
-    joins, filters = [], []
-    for w in spec.where:
-        if isinstance(w, Call) and w.name == "eq" and len(w.args) == 2:
-            left, right = (aliases_in(a, declared) for a in w.args)
-            if len(left) == 1 and len(right) == 1 and left != right:
-                joins.append((w, next(iter(left)), next(iter(right))))
-                continue
-        filters.append((w, aliases_in(w, declared)))
+    joins, ors, filters = [], [], []
+    for top in spec.where:
+        for w in _conjuncts(top):
+            pair = join_aliases(w, declared)
+            if pair is not None:
+                joins.append((w, pair))
+            elif isinstance(w, Call) and w.name == "or" and w.kind == "expression":
+                ors.append(w)
+            else:
+                filters.append((w, aliases_in(w, declared)))
     bound = {SOURCE}
-    steps, remaining = [], list(joins)
+    steps = []
     while len(bound) < len(declared) + 1:
-        for j in remaining:
-            w, la, ra = j
+        for j in joins:
+            w, (la, ra) = j
             if (la in bound) != (ra in bound):
-                if la in bound:
-                    bound_side, new_side, alias = w.args[0], w.args[1], ra
-                else:
-                    bound_side, new_side, alias = w.args[1], w.args[0], la
-                path = None
-                if isinstance(new_side, Path) and new_side.is_alias and new_side.elements:
-                    path = new_side.elements
-                steps.append(JoinStep(alias, ds_of[alias], bound_side, path, new_side))
+                alias = ra if la in bound else la
+                steps.append(JoinStep(alias, ds_of[alias], (_branch(w, (la, ra), alias),)))
                 bound.add(alias)
-                remaining.remove(j)
+                joins.remove(j)
                 break
         else:
-            missing = sorted(declared - bound)
-            raise DTLCompileError([Diagnostic(
-                "hops: dataset alias(es) " + ", ".join(repr(m) for m in missing)
-                + " cannot be reached from _S by an eq join", spec.span, "hops-join",
-                'add a join such as ["eq", "_S.<property>", "' + missing[0] + '.<property>"]')])
-    # joins between two already-bound aliases act as filters (with overlap semantics)
-    for w, la, ra in remaining:
-        filters.append((w, {la, ra}))
+            for w in ors:
+                got = _or_step(w, declared, bound)
+                if got is not None:
+                    alias, branches = got
+                    steps.append(JoinStep(alias, ds_of[alias], branches))
+                    bound.add(alias)
+                    ors.remove(w)
+                    break
+            else:
+                missing = sorted(declared - bound)
+                raise DTLCompileError([Diagnostic(
+                    "hops: dataset alias(es) " + ", ".join(repr(m) for m in missing)
+                    + " cannot be reached from _S by an eq join", spec.span, "hops-join",
+                    'add a join such as ["eq", "_S.<property>", "' + missing[0]
+                    + '.<property>"] (an "or" joins when each of its branches has one)')])
+    # joins between two already-bound aliases, and the other ors, act as filters
+    for w, pair in joins:
+        filters.append((w, set(pair)))
+    for w in ors:
+        filters.append((w, aliases_in(w, declared)))
     return steps, filters
+
+
+def join_keys(v, plain: bool) -> list:
+    """The join values of one side's value (see the module docstring)."""
+    if plain:
+        return _flat(v)
+    if type(v) is list:
+        return [x for x in v if x is not None]
+    return [] if v is None else [v]
 
 
 def _flat(v) -> list:
@@ -98,9 +200,116 @@ def _flat(v) -> list:
     return out
 
 
-def _overlap(a, b) -> bool:
-    keys = {value_key(x) for x in _flat(a)}
-    return any(value_key(y) in keys for y in _flat(b))
+def _overlap(a, b, a_plain=True, b_plain=True) -> bool:
+    keys = {value_key(x) for x in join_keys(a, a_plain)}
+    return any(value_key(y) in keys for y in join_keys(b, b_plain))
+
+
+def _pred(node, c, declared):
+    """A filter as a predicate on an env: joins (also inside and/or) by overlap, anything
+    else by truthiness."""
+    if isinstance(node, Call) and node.kind == "expression" and node.name in ("and", "or"):
+        parts = [_pred(a, c, declared) for a in node.args]
+        if node.name == "and":
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if join_aliases(node, declared) is not None:
+        a, b = node.args
+        l, r = c.expr(a), c.expr(b)
+        lp, rp = is_plain_path(a), is_plain_path(b)
+        return lambda env: _overlap(l(env), r(env), lp, rp)
+    g = c.expr(node)
+    return lambda env: is_true(g(env))
+
+
+def _indexable(node, alias) -> bool:
+    """Whether the new side depends on the candidate alone (no other variable, no effects),
+    so that it can be evaluated once per entity of the dataset."""
+    for n in walk(node):
+        if isinstance(n, Path) and not (n.is_alias and n.head == alias):
+            return False
+        if isinstance(n, Call) and not n.spec.pure:
+            return False
+    return True
+
+
+class _BranchRunner:
+    def __init__(self, step: JoinStep, b: Branch, c, declared):
+        self.dataset, self.alias = step.dataset, step.alias
+        self.path = b.path
+        self.bound = c.expr(b.bound_side)
+        self.bound_plain = is_plain_path(b.bound_side)
+        self.new = c.expr(b.new_side)
+        self.indexable = b.path is None and _indexable(b.new_side, step.alias)
+        self.extra = [_pred(x, c, declared) for x in b.extra]
+
+    def _expr_index(self, env, provider):
+        derived = getattr(provider, "derived", None)
+        cache = derived(self.dataset) if derived is not None else None
+        key = ("hops-expr", id(self.new))
+        got = cache.get(key) if cache is not None else None
+        if got is not None and got[0] is self.new:
+            return got[1], got[2]
+        ents = list(provider.scan(self.dataset))
+        idx: dict = {}
+        for pos, cand in enumerate(ents):
+            e = Env(None, {}, env.ctx, aliases={self.alias: cand})
+            for k in join_keys(self.new(e), False):
+                g = idx.setdefault(value_key(k), [])
+                if not g or g[-1] != pos:
+                    g.append(pos)
+        if cache is not None:
+            cache[key] = (self.new, ents, idx)
+        return ents, idx
+
+    def candidates(self, env, provider, row, source) -> list:
+        e = env.with_aliases(row)
+        e.S = source
+        keys = join_keys(self.bound(e), self.bound_plain)
+        if not keys:
+            return []
+        if self.path is not None:
+            cands = provider.lookup(self.dataset, self.path, keys)
+        elif self.indexable:
+            ents, idx = self._expr_index(env, provider)
+            hits = set()
+            for k in keys:
+                hits.update(idx.get(value_key(k), ()))
+            cands = [ents[i] for i in sorted(hits)]
+        else:
+            kset = {value_key(k) for k in keys}
+            cands = []
+            for cand in provider.scan(self.dataset):
+                r2 = dict(row)
+                r2[self.alias] = cand
+                e2 = env.with_aliases(r2)
+                e2.S = source
+                if any(value_key(v) in kset for v in join_keys(self.new(e2), False)):
+                    cands.append(cand)
+        if self.extra:
+            kept = []
+            for cand in cands:
+                r2 = dict(row)
+                r2[self.alias] = cand
+                e2 = env.with_aliases(r2)
+                e2.S = source
+                if all(f(e2) for f in self.extra):
+                    kept.append(cand)
+            cands = kept
+        return cands
+
+
+def _union(lists) -> list:
+    """The entities of several `_id`-ordered lists, each `_id` once, in `_id` order."""
+    seen, out = set(), []
+    for lst in lists:
+        for e in lst:
+            k = value_key(e.get("_id")) if type(e) is dict else ("obj", id(e))
+            if k not in seen:
+                seen.add(k)
+                out.append(e)
+    out.sort(key=lambda e: order_key(e.get("_id")) if type(e) is dict else (99,))
+    return out
 
 
 class _HopsRunner:
@@ -109,28 +318,18 @@ class _HopsRunner:
     def __init__(self, spec: HopsSpec, c):
         self.spec = spec
         steps, filters = plan_hops(spec)
-        self.steps = [(s, c.expr(s.bound_side), c.expr(s.new_side)) for s in steps]
+        declared = {a for _, a in spec.datasets}
+        self.steps = [(s, [_BranchRunner(s, b, c, declared) for b in s.branches])
+                      for s in steps]
         self.order = [s.alias for s in steps]
-        staged = []  # filters grouped by the step after which all their aliases are bound
+        self.filters_after = {}  # filters by the step after which all their aliases are bound
         for w, needs in filters:
             after = 0
-            for i, s in enumerate(steps, 1):
+            for i in range(1, len(steps) + 1):
                 if needs - {SOURCE} <= set(self.order[:i]):
                     after = i
                     break
-            is_join = isinstance(w, Call) and w.name == "eq" and len(needs - {SOURCE}) >= 1 \
-                and len(w.args) == 2 and all(aliases_in(a, {x for _, x in spec.datasets})
-                                             for a in w.args)
-            if is_join:
-                l, r = c.expr(w.args[0]), c.expr(w.args[1])
-                fn = (lambda l, r: lambda env: _overlap(l(env), r(env)))(l, r)
-            else:
-                g = c.expr(w)
-                fn = (lambda g: lambda env: is_true(g(env)))(g)
-            staged.append((after, fn))
-        self.filters_after = {}
-        for after, fn in staged:
-            self.filters_after.setdefault(after, []).append(fn)
+            self.filters_after.setdefault(after, []).append(_pred(w, c, declared))
         self.subsets = {a: c.expr(n) for a, n in spec.subsets}
         r = spec.returns
         self.return_aliases = r if isinstance(r, tuple) else None
@@ -146,29 +345,16 @@ class _HopsRunner:
         for pass_fn in self.filters_after.get(0, ()):
             if not pass_fn(scope):
                 return []
-        for i, (step, bound_fn, new_fn) in enumerate(self.steps, 1):
+        for i, (step, branches) in enumerate(self.steps, 1):
             if not provider.has_dataset(step.dataset):
                 raise DTLRuntimeError(f"hops: dataset {step.dataset!r} does not exist",
                                       self.spec.span)
             nxt = []
             for row in rows:
-                e = env.with_aliases(row)
-                e.S = source
-                keys = _flat(bound_fn(e))
-                if not keys:
-                    continue
-                if step.path is not None:
-                    cands = provider.lookup(step.dataset, step.path, keys)
+                if len(branches) == 1:
+                    cands = branches[0].candidates(env, provider, row, source)
                 else:
-                    kset = {value_key(k) for k in keys}
-                    cands = []
-                    for cand in provider.scan(step.dataset):
-                        r2 = dict(row)
-                        r2[step.alias] = cand
-                        e2 = env.with_aliases(r2)
-                        e2.S = source
-                        if any(value_key(v) in kset for v in _flat(new_fn(e2))):
-                            cands.append(cand)
+                    cands = _union(b.candidates(env, provider, row, source) for b in branches)
                 sub = self.subsets.get(step.alias)
                 for cand in cands:
                     if sub is not None:
@@ -349,5 +535,6 @@ def hops_joins(node) -> list[tuple[str, tuple]]:
                 steps, _ = plan_hops(n)
             except DTLCompileError:
                 continue
-            out.extend((s.dataset, s.path) for s in steps if s.path is not None)
+            out.extend((s.dataset, b.path) for s in steps for b in s.branches
+                       if b.path is not None)
     return out

@@ -89,8 +89,8 @@ def analyse(plan, index: int = 0) -> dict:
                       for name, kind in sorted(functions)],
         "datasets": sorted(datasets),
         "aliases": sorted(aliases),
-        "lookups": sorted({f"{s.dataset}.{'.'.join(s.path)}" for h in pp.hops for s in h.steps
-                           if s.path is not None}),
+        "lookups": sorted({f"{s.dataset}.{'.'.join(b.path)}" for h in pp.hops for s in h.steps
+                           for b in s.branches if b.path is not None}),
         "reads": sorted(reads),
         "writes": sorted(writes),
     }

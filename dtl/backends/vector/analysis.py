@@ -29,13 +29,17 @@ def hops_reason(call: Call) -> str | None:
     if len(call.args) != 1 or not isinstance(call.args[0], HopsSpec):
         return "hops with several specs"
     spec = call.args[0]
-    if len(spec.datasets) != 1 or spec.subsets or spec.returns is not None or spec.options:
-        return "hops beyond one plain eq join"
     try:
         steps, filters = plan_hops(spec)
     except Exception:
         return "hops plan error"
-    if filters or steps[0].path is None or expr_reason(steps[0].bound_side) is not None:
+    if any(s.simple is None for s in steps):
+        return "hops with an or-join"
+    if any(s.simple.path is None for s in steps):
+        return "hops join on an expression of the dataset alias"
+    if len(spec.datasets) != 1 or spec.subsets or spec.returns is not None or spec.options:
+        return "hops beyond one plain eq join"
+    if filters or expr_reason(steps[0].simple.bound_side) is not None:
         return "hops beyond one plain eq join"
     return None
 

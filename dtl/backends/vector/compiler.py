@@ -20,7 +20,7 @@ from dtl.backends.vector import joins
 from dtl.backends.vector import numba_kernels as NB
 from dtl.backends.vector import string_kernels as SK
 from dtl.backends.vector.columns import Col, MISSING, from_values
-from dtl.functions.hops import _flat, plan_hops
+from dtl.functions.hops import is_plain_path, join_keys, plan_hops
 from dtl.functions.nulls import is_nullish
 from dtl.ir.nodes import Call, Literal, Path
 from dtl.paths import walk_path
@@ -320,8 +320,10 @@ class VectorCompiler:
         """One eq join as batched index lookups: one provider call for the batch's keys."""
         spec = node.args[0]
         (step,), _ = plan_hops(spec)
-        keys_of = self.expr(step.bound_side)
-        dataset, path = step.dataset, tuple(step.path)
+        branch = step.simple
+        keys_of = self.expr(branch.bound_side)
+        plain = is_plain_path(branch.bound_side)
+        dataset, path = step.dataset, tuple(branch.path)
 
         def ev(b):
             prov = b.ctx.provider
@@ -334,7 +336,7 @@ class VectorCompiler:
                 col = Col(b.n)
                 col.join = joins.Joined(v, *got)
                 return col
-            keys = [_flat(v) for v in kc.values()]
+            keys = [join_keys(v, plain) for v in kc.values()]
             each = getattr(prov, "lookup_each", None)
             singles = [k[0] for k in keys if len(k) == 1]
             found = iter(each(dataset, path, singles) if each is not None else
