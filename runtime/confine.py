@@ -116,6 +116,52 @@ def file_roots(cfg) -> tuple:
     return tuple(str(_plain(x)) for x in v if isinstance(_plain(x), str) and _plain(x))
 
 
+# -- who may configure file access --------------------------------------------------------
+def system_touches_files(sysdef) -> str | None:
+    """Why a system reads or writes the node's own files (None: it does not)."""
+    if sysdef.type == "sqlite":
+        db = _plain(sysdef.config.get("database"))
+        return None if db == ":memory:" else "a SQLite database file"
+    if sysdef.type == "url":
+        for key in ("url_pattern", "base_url"):
+            v = _plain(sysdef.config.get(key))
+            if isinstance(v, str) and v.strip().lower().startswith("file:"):
+                return f"a file: {key}"
+    return None
+
+
+def file_uses(cfg, ids) -> list[dict]:
+    """The pipes and systems among `ids` that touch the node's files: systems that are file:
+    url systems or SQLite files, pipes whose components use such a system or a file: url.
+    Configuring these needs `manage_node` (Admin, Developer): the User role edits its pipes
+    and systems, but never what reads or writes the machine's files (issue 17)."""
+    from runtime.systems.url import UrlSystem
+    out = []
+    for sid in sorted(set(ids) & set(cfg.systems)):
+        why = system_touches_files(cfg.systems[sid])
+        if why:
+            out.append({"_id": sid, "reason": why})
+    for pid in sorted(set(ids) & set(cfg.pipes)):
+        p = cfg.pipes[pid]
+        for comp in (p.source, p.sink, *tuple(p.transforms or ())):
+            if comp is None:
+                continue
+            sysdef = cfg.systems.get(comp.get("system")) if isinstance(comp.get("system"),
+                                                                     str) else None
+            why = system_touches_files(sysdef) if sysdef is not None else None
+            rel = _plain(comp.get("url"))
+            if why is None and isinstance(rel, str):
+                base = "" if sysdef is None or sysdef.type != "url" else str(
+                    _plain(sysdef.config.get("url_pattern") or sysdef.config.get("base_url")
+                           or ""))
+                if file_url_path(UrlSystem.join(base, rel)) is not None:
+                    why = "a file: url"
+            if why:
+                out.append({"_id": pid, "reason": f"its {comp.type} uses {why}"})
+                break
+    return out
+
+
 # -- checking a loaded configuration ----------------------------------------------------------
 def check_config(cfg, roots: Roots) -> list[Diagnostic]:
     """The refusals of a configuration as positioned errors (file:line:col of the property)."""

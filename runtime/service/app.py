@@ -49,11 +49,17 @@ def create_app(node, verifier: Verifier, *, max_body: int | None = None) -> Fast
     from runtime.service.bodies import DEFAULT_MAX_BODY, BodyLimit
     app.add_middleware(BodyLimit, limit=max_body or DEFAULT_MAX_BODY)
     # fixed /pipes/... routes first: they win over /pipes/{pipe_id}
+    # every API route is checked against runtime/service/roles.py's table before it runs
+    from fastapi import Depends
+
+    from runtime.service.common import guard
+    from runtime.service.roles import check_routes
     for r in (routes_service, routes_pipes, routes_config, routes_datasets, routes_endpoints,
               routes_env, routes_dtl, routes_tests):
-        app.include_router(r.router)
+        app.include_router(r.router, dependencies=[Depends(guard)])
     from runtime.studio import mount
     mount(app)
+    check_routes(app)
 
     @app.exception_handler(NodeError)
     async def node_error(_req: Request, e: NodeError):

@@ -42,12 +42,20 @@ def caller(request: Request,
     return request.app.state.verifier.principal(request.headers.get("authorization"))
 
 
-def need(perm: str):
-    """A dependency: the caller must hold `perm` from their roles (no per-entity ACL)."""
-    def check(user: Principal = Depends(caller)) -> Principal:
-        require(user, perm)
-        return user
-    return check
+def guard(request: Request) -> None:
+    """The dependency of every API router: the route's entry in `roles.TABLE` (a route
+    without one is refused), checked before the route runs; public entries read no token."""
+    from runtime.service.auth import AuthError
+    from runtime.service.roles import authorize, need_of
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    entry = need_of(request.method, path) if path is not None else None
+    if entry is None:
+        raise AuthError(403, "forbidden", "this route has no permission entry")
+    if entry.perm is None:
+        return
+    user = request.app.state.verifier.principal(request.headers.get("authorization"))
+    authorize(request.app.state.node, user, entry, request.path_params)
 
 
 def acl_of(entity_config) -> list:

@@ -161,7 +161,8 @@ class Node:
             raise NodeError(400, "bad-zip", f"the zip cannot be read: {e}") from None
         return self.upload(cfg, entities, force=force)
 
-    def put_entity(self, entity_text, expected_id=None, expected_kind=None, *, force=False):
+    def put_entity(self, entity_text, expected_id=None, expected_kind=None, *, force=False,
+                   files_ok=True):
         """Add or replace one pipe or system, validated within the whole configuration; errors
         in that entity's file refuse the change (errors elsewhere were there before)."""
         try:
@@ -182,10 +183,12 @@ class Node:
         if expected_kind and configstore.kind(e) != expected_kind:
             raise NodeError(400, "wrong-type", f"expected a {expected_kind} configuration")
         return self.put_entities([e], raw={configstore.layout_name(e): entity_text},
-                                 force=force)
+                                 force=force, files_ok=files_ok)
 
-    def put_entities(self, new, *, raw=None, force=False):
-        """Add or replace entities; only errors in their own files refuse the change."""
+    def put_entities(self, new, *, raw=None, force=False, files_ok=True):
+        """Add or replace entities; only errors in their own files refuse the change.
+        Without `files_ok` (a caller without manage_node) an entity that touches the node's
+        files is refused with 403 (confine.file_uses)."""
         for e in new:
             if not isinstance(e, dict) or not isinstance(e.get("_id"), str) or \
                     "/" in e["_id"] or not e["_id"]:
@@ -199,6 +202,8 @@ class Node:
             entities = rest + list(new)
             cfg = configstore.load_entities(entities, self.env.get(), self.secrets.values(),
                                             raw=raw)
+            if not files_ok:
+                refuse_file_uses(cfg, ids)
             return self.upload(cfg, entities, force=force,
                                files={configstore.layout_name(e) for e in new})
 
@@ -482,6 +487,16 @@ class Node:
                 r["thread"].join(timeout=timeout)
         if self.hub is not None:
             self.hub.close()
+
+
+def refuse_file_uses(cfg, ids) -> None:
+    """403 when any of `ids` touches the node's files (for callers without manage_node)."""
+    from runtime.confine import file_uses
+    uses = file_uses(cfg, ids)
+    if uses:
+        raise NodeError(403, "forbidden", "configuring file access needs the manage_node "
+                        "permission (Admin or Developer): " + "; ".join(
+                            f"{u['_id']}: {u['reason']}" for u in uses), {"file_uses": uses})
 
 
 def validation_errors(cfg, files=None) -> list:

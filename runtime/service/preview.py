@@ -13,7 +13,7 @@ from runtime.service.node import NodeError, validation_errors
 NO_ENTITY_SOURCES = ("http_endpoint",)
 
 
-def preview(node, pipe_id, body) -> dict:
+def preview(node, pipe_id, body, files_ok=True) -> dict:
     if not isinstance(body, dict):
         raise NodeError(400, "bad-body", "expected {entity?, config?}")
     entity, config = body.get("entity"), body.get("config")
@@ -25,7 +25,7 @@ def preview(node, pipe_id, body) -> dict:
         pipe = node.pipe(pipe_id)
         cfg = node.config
     else:
-        pipe, cfg, errs = _unsaved(node, pipe_id, config)
+        pipe, cfg, errs = _unsaved(node, pipe_id, config, files_ok)
         out["errors"] = errs
         if pipe is None or errs:
             return out
@@ -62,7 +62,7 @@ def preview(node, pipe_id, body) -> dict:
     return out
 
 
-def _unsaved(node, pipe_id, config):
+def _unsaved(node, pipe_id, config, files_ok=True):
     """The unsaved pipe loaded within the deployed configuration (its hops, systems and
     namespaces resolve as they would after Save); errors are those of its own text."""
     text = config if isinstance(config, str) else json.dumps(config, indent=2)
@@ -80,6 +80,10 @@ def _unsaved(node, pipe_id, config):
     rest = [x for x in node.configs.entities() if x["_id"] != new["_id"]]
     cfg = configstore.load_entities(rest + [new], node.env.get(), node.secrets.values(),
                                     raw={name: text})
+    if not files_ok:
+        from runtime.service.node import refuse_file_uses
+        refuse_file_uses(cfg, {new["_id"]})
+    cfg = node.confined(cfg)     # files outside the allowed roots: positioned errors
     errs = validation_errors(cfg, {name})
     return cfg.pipes.get(new["_id"]), cfg, errs
 

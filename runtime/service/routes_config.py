@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runtime.service import configstore
 from runtime.service.bodies import json_body, text_body
-from runtime.service.common import (AUTH, check, errors, flag, json_response, need, node)
+from runtime.service.common import AUTH, caller, check, errors, flag, json_response, node
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, system_view
 
@@ -30,7 +30,7 @@ LIST_BODY = {"required": True, "content": {"application/json": {
 @router.get("/config", responses={**AUTH, 200: {"content": {
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
-def get_config(request: Request, _=Depends(need("manage_node"))):
+def get_config(request: Request, _=Depends(caller)):
     """The deployed configuration as a JSON array, or a zip in repository layout."""
     entities = node(request).configs.entities()
     if "application/zip" in (request.headers.get("accept") or ""):
@@ -42,7 +42,7 @@ def get_config(request: Request, _=Depends(need("manage_node"))):
 @router.put("/config", responses={**AUTH, **errors(400),
                                   200: {"content": {"application/json": {"schema": UPLOAD_RESULT}}}},
             openapi_extra={"requestBody": CONFIG_BODY})
-async def put_config(request: Request, force: str | None = None, _=Depends(need("manage_node"))):
+async def put_config(request: Request, force: str | None = None, _=Depends(caller)):
     """Replace the whole configuration: a JSON array, or a zip (raw `application/zip`, or a
     multipart field `file`). Removed pipes stop; their datasets stay."""
     n = node(request)
@@ -62,7 +62,7 @@ async def put_config(request: Request, force: str | None = None, _=Depends(need(
 
 
 @router.get("/config-history/entity", responses={**AUTH, **errors(400)})
-def config_history(request: Request, entity_id: str, _=Depends(need("manage_node"))):
+def config_history(request: Request, entity_id: str, _=Depends(caller)):
     """Every stored version of one configuration entity, oldest first."""
     out = []
     for v in node(request).configs.history(entity_id):
@@ -73,25 +73,32 @@ def config_history(request: Request, entity_id: str, _=Depends(need("manage_node
 
 # -- pipes ------------------------------------------------------------------------------------
 @router.post("/pipes", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": LIST_BODY})
-async def add_pipes(request: Request, force: str | None = None, _=Depends(need("write_config"))):
+async def add_pipes(request: Request, force: str | None = None, user=Depends(caller)):
     """Add (or replace) pipes: `[PipeConfig]` → `[Pipe]`."""
-    return await _add(request, force, "pipe")
+    return await _add(request, force, "pipe", user)
 
 
-async def _add(request, force, kind):
+def _files_ok(user) -> bool:
+    """Whether `user` may configure what touches the node's files (confine.file_uses)."""
+    from runtime.service.auth import allowed
+    return allowed(user, "manage_node")
+
+
+async def _add(request, force, kind, user):
     n = node(request)
     body = await json_body(request)
     body = body if isinstance(body, list) else [body]
     if any(not isinstance(e, dict) or configstore.kind(e) != kind for e in body):
         raise NodeError(400, "wrong-type", f"expected a list of {kind} configurations")
-    await run_in_threadpool(n.put_entities, body, force=flag(force, False))
+    await run_in_threadpool(lambda: n.put_entities(body, force=flag(force, False),
+                                                   files_ok=_files_ok(user)))
     view = pipe_view if kind == "pipe" else system_view
     get = n.pipe if kind == "pipe" else n.system
     return json_response([view(n, get(e["_id"])) for e in body])
 
 
 @router.get("/pipes/{pipe_id}/config", responses={**AUTH, **errors(404)})
-def get_pipe_config(request: Request, pipe_id: str, user=Depends(need("read_config"))):
+def get_pipe_config(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
     check(user, "read_config", p)
@@ -101,7 +108,7 @@ def get_pipe_config(request: Request, pipe_id: str, user=Depends(need("read_conf
 @router.put("/pipes/{pipe_id}/config", responses={**AUTH, **errors(400, 404)},
             openapi_extra={"requestBody": ENTITY_BODY})
 async def put_pipe_config(request: Request, pipe_id: str, force: str | None = None,
-                          user=Depends(need("read_config"))):
+                          user=Depends(caller)):
     return await _put_one(request, pipe_id, force, user, "pipe")
 
 
@@ -110,14 +117,15 @@ async def _put_one(request, ident, force, user, kind):
     existing = (n.config.pipes if kind == "pipe" else n.config.systems).get(ident)
     check(user, "write_config", existing)
     text = await text_body(request)
-    await run_in_threadpool(n.put_entity, text, ident, kind, force=flag(force, False))
+    await run_in_threadpool(lambda: n.put_entity(text, ident, kind, force=flag(force, False),
+                                                 files_ok=_files_ok(user)))
     if kind == "pipe":
         return json_response(pipe_view(n, n.pipe(ident)))
     return json_response(system_view(n, n.system(ident)))
 
 
 @router.delete("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
-def delete_pipe(request: Request, pipe_id: str, user=Depends(need("write_config"))):
+def delete_pipe(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     check(user, "write_config", n.pipe(pipe_id))
     n.delete_entity(pipe_id, "pipe")
@@ -126,7 +134,7 @@ def delete_pipe(request: Request, pipe_id: str, user=Depends(need("write_config"
 
 # -- systems ----------------------------------------------------------------------------------
 @router.get("/systems", responses=AUTH)
-def list_systems(request: Request, verbose: str | None = None, user=Depends(need("read_config"))):
+def list_systems(request: Request, verbose: str | None = None, user=Depends(caller)):
     n = node(request)
     v = flag(verbose, False)
     return json_response([system_view(n, s, v) for s in n.config.systems.values()
@@ -142,12 +150,12 @@ def _may(user, perm, entity):
 @router.post("/systems", responses={**AUTH, **errors(400)},
              openapi_extra={"requestBody": LIST_BODY})
 async def add_systems(request: Request, force: str | None = None,
-                      _=Depends(need("write_config"))):
-    return await _add(request, force, "system")
+                      user=Depends(caller)):
+    return await _add(request, force, "system", user)
 
 
 @router.get("/systems/{system_id}", responses={**AUTH, **errors(404)})
-def get_system(request: Request, system_id: str, user=Depends(need("read_config"))):
+def get_system(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
     s = n.system(system_id)
     check(user, "read_config", s)
@@ -155,7 +163,7 @@ def get_system(request: Request, system_id: str, user=Depends(need("read_config"
 
 
 @router.delete("/systems/{system_id}", responses={**AUTH, **errors(404)})
-def delete_system(request: Request, system_id: str, user=Depends(need("write_config"))):
+def delete_system(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
     check(user, "write_config", n.system(system_id))
     n.delete_entity(system_id, "system")
@@ -163,7 +171,7 @@ def delete_system(request: Request, system_id: str, user=Depends(need("write_con
 
 
 @router.get("/systems/{system_id}/config", responses={**AUTH, **errors(404)})
-def get_system_config(request: Request, system_id: str, user=Depends(need("read_config"))):
+def get_system_config(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
     check(user, "read_config", n.system(system_id))
     return json_response(n.configs.get(system_id) or {})
@@ -172,5 +180,5 @@ def get_system_config(request: Request, system_id: str, user=Depends(need("read_
 @router.put("/systems/{system_id}/config", responses={**AUTH, **errors(400, 404)},
             openapi_extra={"requestBody": ENTITY_BODY})
 async def put_system_config(request: Request, system_id: str, force: str | None = None,
-                            user=Depends(need("read_config"))):
+                            user=Depends(caller)):
     return await _put_one(request, system_id, force, user, "system")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service.bodies import json_body, text_body
-from runtime.service.common import AUTH, entity_json, errors, json_response, need, node
+from runtime.service.common import AUTH, caller, entity_json, errors, json_response, node
 from runtime.service.node import NodeError
 
 router = APIRouter(prefix="/api", tags=["dtl"])
@@ -23,7 +23,7 @@ BODY = {"required": True, "content": {"application/json": {"schema": {
 
 
 @router.post("/dtl/test", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": BODY})
-async def dtl_test(request: Request, _=Depends(need("read_data"))):
+async def dtl_test(request: Request, _=Depends(caller)):
     """`{transform, entities, datasets?}` → `{results, errors}`; compile errors answer 400
     with every diagnostic positioned in `details.errors`. `transform` is a rules object
     or a `dtl` transform; hops read `datasets` when given, else the node's datasets. Each

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service.bodies import json_body, text_body
-from runtime.service.common import AUTH, check, errors, json_response, need, node
+from runtime.service.common import AUTH, caller, check, errors, json_response, node
 from runtime.service.node import NodeError
 
 router = APIRouter(prefix="/api", tags=["env"])
@@ -31,7 +31,7 @@ async def _object(request, strings=False) -> dict:
 
 # -- environment ----------------------------------------------------------------------------
 @router.get("/env", responses=AUTH)
-def get_env(request: Request, _=Depends(need("manage_node"))):
+def get_env(request: Request, _=Depends(caller)):
     return json_response(node(request).env.get())
 
 
@@ -44,24 +44,24 @@ async def _set_env(request, replace):
 
 
 @router.put("/env", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": OBJECT_BODY})
-async def put_env(request: Request, _=Depends(need("manage_node"))):
+async def put_env(request: Request, _=Depends(caller)):
     """Replace every variable (ours: as the Sesam client expects on upload)."""
     return await _set_env(request, True)
 
 
 @router.post("/env", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": OBJECT_BODY})
-async def post_env(request: Request, _=Depends(need("manage_node"))):
+async def post_env(request: Request, _=Depends(caller)):
     return await _set_env(request, False)
 
 
 @router.patch("/env", responses={**AUTH, **errors(400)},
               openapi_extra={"requestBody": OBJECT_BODY})
-async def patch_env(request: Request, _=Depends(need("manage_node"))):
+async def patch_env(request: Request, _=Depends(caller)):
     return await _set_env(request, False)
 
 
 @router.delete("/env/{env_var}", responses={**AUTH, **errors(404)})
-def delete_env(request: Request, env_var: str, _=Depends(need("manage_node"))):
+def delete_env(request: Request, env_var: str, _=Depends(caller)):
     n = node(request)
     if not n.env.delete(env_var):
         raise NodeError(404, "not-found", f"no environment variable {env_var!r}")
@@ -71,7 +71,7 @@ def delete_env(request: Request, env_var: str, _=Depends(need("manage_node"))):
 
 # -- secrets ------------------------------------------------------------------------------------
 @router.get("/secrets", responses={**AUTH, **NAMES})
-def get_secrets(request: Request, _=Depends(need("manage_node"))):
+def get_secrets(request: Request, _=Depends(caller)):
     return json_response(node(request).secrets.names())
 
 
@@ -85,18 +85,18 @@ async def _set_secrets(request, replace, system=None):
 
 @router.put("/secrets", responses={**AUTH, **errors(400), **NAMES},
             openapi_extra={"requestBody": OBJECT_BODY})
-async def put_secrets(request: Request, _=Depends(need("manage_node"))):
+async def put_secrets(request: Request, _=Depends(caller)):
     return await _set_secrets(request, True)
 
 
 @router.post("/secrets", responses={**AUTH, **errors(400), **NAMES},
              openapi_extra={"requestBody": OBJECT_BODY})
-async def post_secrets(request: Request, _=Depends(need("manage_node"))):
+async def post_secrets(request: Request, _=Depends(caller)):
     return await _set_secrets(request, False)
 
 
 @router.delete("/secrets/{secret_key}", responses={**AUTH, **errors(404), **NAMES})
-def delete_secret(request: Request, secret_key: str, _=Depends(need("manage_node"))):
+def delete_secret(request: Request, secret_key: str, _=Depends(caller)):
     n = node(request)
     if not n.secrets.delete(secret_key):
         raise NodeError(404, "not-found", f"no secret {secret_key!r}")
@@ -105,7 +105,7 @@ def delete_secret(request: Request, secret_key: str, _=Depends(need("manage_node
 
 
 @router.get("/systems/{system_id}/secrets", responses={**AUTH, **errors(404), **NAMES})
-def get_system_secrets(request: Request, system_id: str, user=Depends(need("read_config"))):
+def get_system_secrets(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
     check(user, "write_config", n.system(system_id))
     return json_response(n.secrets.names(system_id))
@@ -120,21 +120,21 @@ async def _system_secrets(request, system_id, user, replace):
 @router.put("/systems/{system_id}/secrets", responses={**AUTH, **errors(400, 404), **NAMES},
             openapi_extra={"requestBody": OBJECT_BODY})
 async def put_system_secrets(request: Request, system_id: str,
-                             user=Depends(need("write_config"))):
+                             user=Depends(caller)):
     return await _system_secrets(request, system_id, user, True)
 
 
 @router.post("/systems/{system_id}/secrets", responses={**AUTH, **errors(400, 404), **NAMES},
              openapi_extra={"requestBody": OBJECT_BODY})
 async def post_system_secrets(request: Request, system_id: str,
-                              user=Depends(need("write_config"))):
+                              user=Depends(caller)):
     return await _system_secrets(request, system_id, user, False)
 
 
 @router.delete("/systems/{system_id}/secrets/{secret_key}",
                responses={**AUTH, **errors(404), **NAMES})
 def delete_system_secret(request: Request, system_id: str, secret_key: str,
-                         user=Depends(need("write_config"))):
+                         user=Depends(caller)):
     n = node(request)
     check(user, "write_config", n.system(system_id))
     if not n.secrets.delete(secret_key, system_id):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 
-from runtime.service.common import (AUTH, check, errors, flag, json_response, need, node,
+from runtime.service.common import (AUTH, caller, check, errors, flag, json_response, node,
                                     stream_array, wants_ndjson)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, pump_view
@@ -21,7 +21,7 @@ def run_all_pipes(request: Request, extra_zero_runs: int = 1, max_runs: int = 10
                   check_input_pipes: str | None = None,
                   reset_pipes_and_delete_sink_datasets: str | None = None,
                   output_run_statistics: str | None = None,
-                  _=Depends(need("run_pump_operation"))):
+                  _=Depends(caller)):
     """Run every pipe until stable (synchronous)."""
     if extra_zero_runs < 0 or max_runs < 1:
         raise NodeError(400, "bad-parameter", "extra_zero_runs >= 0 and max_runs >= 1")
@@ -36,13 +36,13 @@ def run_all_pipes(request: Request, extra_zero_runs: int = 1, max_runs: int = 10
 
 
 @router.get("/pipes/get-pipe-runner-status", responses=AUTH)
-def runner_status(request: Request, token: str | None = None, _=Depends(need("read_config"))):
+def runner_status(request: Request, token: str | None = None, _=Depends(caller)):
     """run-all-pipes runs synchronously here, so no run is ever left in progress."""
     return {"status": "not-running"}
 
 
 @router.get("/pipes", responses=AUTH)
-def list_pipes(request: Request, verbose: str | None = None, user=Depends(need("read_config"))):
+def list_pipes(request: Request, verbose: str | None = None, user=Depends(caller)):
     from runtime.service.routes_config import _may
     n = node(request)
     v = flag(verbose, True)
@@ -51,7 +51,7 @@ def list_pipes(request: Request, verbose: str | None = None, user=Depends(need("
 
 
 @router.get("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
-def get_pipe(request: Request, pipe_id: str, user=Depends(need("read_config"))):
+def get_pipe(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
     check(user, "read_config", p)
@@ -61,7 +61,7 @@ def get_pipe(request: Request, pipe_id: str, user=Depends(need("read_config"))):
 @router.get("/pipes/{pipe_id}/entities", responses={**AUTH, **errors(400, 404)})
 def pipe_entities(request: Request, pipe_id: str, stage: str | None = None,
                   since: int | None = None, limit: int | None = None,
-                  user=Depends(need("read_data"))):
+                  user=Depends(caller)):
     """The pipe's entities at a stage, computed from its source now (the sink is not
     written); `sink` (default) and `after-transforms` are the transform output."""
     from runtime.testing.outputs import HubOutputs
@@ -84,7 +84,7 @@ def pipe_entities(request: Request, pipe_id: str, stage: str | None = None,
 @router.get("/pipes/{pipe_id}/log", responses={**AUTH, **errors(400, 404)})
 def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: int | None = None,
              history: str | None = None, reverse: str | None = None,
-             deleted: str | None = None, user=Depends(need("read_data"))):
+             deleted: str | None = None, user=Depends(caller)):
     """The execution log (`system:pump_execution:<pipe>`): run events and entity errors."""
     n = node(request)
     check(user, "read_data", n.pipe(pipe_id))
@@ -106,7 +106,7 @@ def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: in
 
 
 @router.get("/pipes/{pipe_id}/pump", responses={**AUTH, **errors(404)})
-def get_pump(request: Request, pipe_id: str, user=Depends(need("read_config"))):
+def get_pump(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
     check(user, "read_config", p)
@@ -117,7 +117,7 @@ def get_pump(request: Request, pipe_id: str, user=Depends(need("read_config"))):
 async def pump_operation(request: Request, pipe_id: str, operation: str = Form(...),
                          last_seen: str | None = Form(None, alias="last-seen"),
                          comment: str | None = Form(None),
-                         user=Depends(need("run_pump_operation"))):
+                         user=Depends(caller)):
     """`start`, `start-rescan` (background run; 409 while one runs), `stop`, `enable`,
     `disable` (+`comment`; the scheduler skips a disabled pump), `run-to-stable`
     (ours: runs now until nothing changes), `reset`, `update-last-seen` (+`last-seen`),
@@ -140,21 +140,24 @@ PREVIEW_BODY = {"required": False, "content": {"application/json": {"schema": {
 
 @router.post("/pipes/{pipe_id}/preview", responses={**AUTH, **errors(400, 404)},
              openapi_extra={"requestBody": PREVIEW_BODY})
-async def pipe_preview(request: Request, pipe_id: str, user=Depends(need("read_data"))):
+async def pipe_preview(request: Request, pipe_id: str, user=Depends(caller)):
     """The pipe's transforms on one entity, nothing written: `{source_entity,
     before_transforms, stages: [{type, entities}], after_transforms, sink, errors}`.
     `config` previews an unsaved configuration (also of a pipe not yet saved); its errors
     (configuration and DTL) have `line` and `column` in the text sent."""
-    import json as _json
     from runtime.service.preview import preview
+    from runtime.service.bodies import parse
     n = node(request)
     raw = await request.body()
-    try:
-        body = _json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise NodeError(400, "bad-body", "the body is not JSON") from None
-    if pipe_id in n.config.pipes:
-        check(user, "read_data", n.pipe(pipe_id))
+    body = parse(raw) if raw.strip() else {}
+    existing = n.config.pipes.get(pipe_id)
+    if existing is not None:
+        check(user, "read_data", existing)
     elif not isinstance(body, dict) or body.get("config") is None:
         n.pipe(pipe_id)  # 404
-    return json_response(await run_in_threadpool(preview, n, pipe_id, body))
+    if isinstance(body, dict) and body.get("config") is not None:
+        # an unsaved configuration runs its source: as much as saving it would allow
+        check(user, "write_config", existing)
+    from runtime.service.routes_config import _files_ok
+    return json_response(await run_in_threadpool(preview, n, pipe_id, body,
+                                                 _files_ok(user)))

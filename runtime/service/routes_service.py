@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 from runtime.service import configstore
 from runtime.service.bodies import parse, text_body
 from runtime.service.node import NodeError
-from runtime.service.common import AUTH, errors, json_response, need, node
+from runtime.service.common import AUTH, caller, errors, json_response, node
 
 router = APIRouter(prefix="/api", tags=["service"])
 
@@ -36,7 +36,7 @@ def ping():
 
 
 @router.get("", responses=AUTH)
-def info(request: Request, _=Depends(need("read_config"))):
+def info(request: Request, _=Depends(caller)):
     from importlib.metadata import version
     n = node(request)
     return {"status": {"version": version("dtlhub"), "pipes": len(n.config.pipes),
@@ -44,7 +44,7 @@ def info(request: Request, _=Depends(need("read_config"))):
 
 
 @router.get("/metadata", responses=AUTH)
-def get_metadata(request: Request, _=Depends(need("manage_node"))):
+def get_metadata(request: Request, _=Depends(caller)):
     for e in node(request).configs.entities():
         if configstore.kind(e) == "metadata":
             return e
@@ -54,7 +54,7 @@ def get_metadata(request: Request, _=Depends(need("manage_node"))):
 @router.put("/metadata", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": {
     "required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def put_metadata(request: Request, force: str | None = None,
-                       _=Depends(need("manage_node"))):
+                       _=Depends(caller)):
     from starlette.concurrency import run_in_threadpool
 
     from runtime.service.common import flag
@@ -74,7 +74,7 @@ async def put_metadata(request: Request, force: str | None = None,
 
 
 @router.get("/metrics", response_class=PlainTextResponse, responses=AUTH)
-def metrics(request: Request, _=Depends(need("read_metrics"))):
+def metrics(request: Request, _=Depends(caller)):
     """Prometheus text exposition: per-pipe counters since the server started."""
     n = node(request)
     out = ["# HELP sesam_health 1 when the node is healthy", "# TYPE sesam_health gauge",

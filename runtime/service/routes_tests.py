@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from runtime.service.common import AUTH, errors, json_response, need, node
+from runtime.service.common import AUTH, caller, errors, json_response, node
 from runtime.service.node import NodeError
 
 router = APIRouter(prefix="/api", tags=["tests"])
@@ -24,7 +24,7 @@ def _run(root):
 
 
 @router.post("/tests/run", responses={**AUTH, **errors(404)})
-async def run_tests(request: Request, _=Depends(need("manage_node"))):
+async def run_tests(request: Request, _=Depends(caller)):
     """`dtl test` on the node's configuration folder: `{tests: [{name, pipe, status, spec,
     kind, message, diff}], passed, failed, errors, ok}` (a unified diff per failing spec).
     404 when the node was not deployed from a folder."""
