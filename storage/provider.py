@@ -51,6 +51,15 @@ class StoreProvider:
             got = self._derived[dataset] = (ds, seq, {})
         return got[2]
 
+    def latest_columns(self, dataset):
+        """The latest live versions of `dataset` as Arrow columns (storage.latest), or None
+        for an unknown dataset."""
+        ds = self._ds(dataset)
+        if ds is None:
+            return None
+        from storage.latest import LatestColumns
+        return LatestColumns(ds)
+
     def has_dataset(self, dataset):
         return self.store.exists(dataset)
 

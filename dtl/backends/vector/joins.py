@@ -54,7 +54,13 @@ def view(provider, dataset) -> DatasetView | None:
     cache = derived(dataset)
     v = cache.get("vector")
     if v is None:
-        v = cache["vector"] = DatasetView(list(provider.scan(dataset)))
+        cols = getattr(provider, "latest_columns", None)
+        src = cols(dataset) if cols is not None else None
+        if src is not None:
+            from dtl.backends.vector.views import ArrowView
+            v = cache["vector"] = ArrowView(src)
+        else:
+            v = cache["vector"] = DatasetView(list(provider.scan(dataset)))
     return v
 
 
