@@ -17,6 +17,7 @@ from storage import Store, StoreProvider
 from storage.errors import NoSuchDataset
 
 PUMPED_SINKS = ("dataset", "null", "sql", "json", "csv")
+LOCAL_SINKS = ("dataset", "null")   # sinks that write inside the hub (run even without push)
 DATASET_SOURCES = ("dataset", "merge", "merge_datasets", "union_datasets")
 
 
@@ -78,8 +79,11 @@ class RunSummary:
 
 class Hub:
     def __init__(self, config, data_dir, *, clock=None, keep_going=False, fsync=True,
-                 roots=None):
+                 roots=None, push=True):
+        """`push=False` (a test run): pipes whose sinks write outside the hub do not run;
+        their output is what the test compares (`output`), as an endpoint's is."""
         self.config = config
+        self.push = push
         self.data_dir = str(data_dir)
         self.clock = clock or time.time
         self.keep_going = keep_going
@@ -105,7 +109,8 @@ class Hub:
 
     def runnable(self, pipe) -> bool:
         return (pipe.valid and pipe.pumped and pipe.pump.get("mode", "scheduled") != "off"
-                and pipe.sink is not None and pipe.sink.type in PUMPED_SINKS)
+                and pipe.sink is not None and pipe.sink.type in PUMPED_SINKS
+                and (self.push or pipe.sink.type in LOCAL_SINKS))
 
     def run(self, pipes=None, *, until_stable=True, progress=None, full=False,
             max_passes=50, extra_zero_runs=1) -> RunSummary:
@@ -165,6 +170,8 @@ class Hub:
             return "endpoint pipes are not pumped"
         if pipe.sink is None or pipe.sink.type not in PUMPED_SINKS:
             return f"sink type {pipe.sink.type if pipe.sink else None!r} is not run offline"
+        if not self.push and pipe.sink.type not in LOCAL_SINKS:
+            return "not pushed in a test run (its output is compared)"
         for ds in pipe.hops:
             if self.config.writer(ds) is not None and not self._populated(ds):
                 return f"hop dataset {ds!r} is not populated"

@@ -30,6 +30,9 @@ def _workflow_options(f):
         click.option("--scheduler-zero-runs", default=2, show_default=True,
                      help="consecutive passes without changes that end a run"),
         click.option("--runs", default=1, show_default=True, help="how many runs before verify"),
+        click.option("--push", is_flag=True,
+                     help="run pipes whose sinks write outside the hub (SQL, HTTP, files); "
+                          "by default their output is compared, not pushed"),
         click.option("--whitelist-file", type=click.Path(dir_okay=False),
                      help="limit upload, testdata, verify and update to the files listed"),
         click.option("--profile", "-p", default="test", show_default=True,
@@ -47,13 +50,14 @@ def _workflow_options(f):
 
 
 def _session(path, profile, whitelist_file, runs, zero_runs, max_runs, no_large_int_bugs,
-             unicode_encoding, disable_json_html_escape, float_as_decimal, data_dir, log):
+             unicode_encoding, disable_json_html_escape, float_as_decimal, data_dir, log,
+             push=False):
     from runtime.testing.repo import RepoError
     from runtime.testing.runner import RunOptions, Session
     opts = RunOptions(large_int_bugs=not no_large_int_bugs, unicode_encoding=unicode_encoding,
                       html_escape=not disable_json_html_escape, runs=runs,
                       float_as_decimal=float_as_decimal, max_runs=max_runs,
-                      zero_runs=zero_runs)
+                      zero_runs=zero_runs, push=push)
     try:
         return Session(path, opts, whitelist_file=whitelist_file, profile=profile,
                        data_dir=data_dir, log=log)
@@ -138,13 +142,13 @@ def _run_pytest(root: Path, folder: str, args: str) -> bool:
 def test_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
              scheduler_zero_runs,
              scheduler_max_runs, no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-             float_as_decimal, data_dir, fmt, pytest_folder, pytest_args):
+             float_as_decimal, data_dir, push, fmt, pytest_folder, pytest_args):
     """Load a Sesam repository into a fresh hub, post testdata/, run until stable and compare
     every output and endpoint pipe with expected/. Exit 0 only if every test passes."""
     log = _logger(verbose, quiet=fmt == "json")
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-                 float_as_decimal, data_dir, log)
+                 float_as_decimal, data_dir, log, push=push)
     _prepare(s, scheduler_log, run_stats)
     with s:
         report = s.verify()
@@ -163,13 +167,13 @@ def test_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, r
 def update_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
                scheduler_zero_runs,
                scheduler_max_runs, no_large_int_bugs, unicode_encoding,
-               disable_json_html_escape, float_as_decimal, data_dir):
+               disable_json_html_escape, float_as_decimal, data_dir, push):
     """Run the repository as `dtl test` does, then store every output/endpoint pipe's current
     output as its expected file (creating specs and files that are missing)."""
     from runtime.testing.runner import TestRunError
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-                 float_as_decimal, data_dir, _logger(verbose, False))
+                 float_as_decimal, data_dir, _logger(verbose, False), push=push)
     _prepare(s, scheduler_log, run_stats)
     with s:
         try:

@@ -31,6 +31,7 @@ class RunOptions(Options):
     float_as_decimal: bool = False     # --do-float-as-decimal: testdata floats parse as Decimal
     max_runs: int = 100                # --scheduler-max-runs
     zero_runs: int = 2                 # --scheduler-zero-runs
+    push: bool = False                 # --push: run pipes that write outside the hub
 
 
 @dataclass
@@ -123,7 +124,7 @@ class Session:
         # (file: urls, sqlite databases) resolve against the repository itself
         from runtime.confine import Roots, file_roots
         roots = Roots.build(self.repo.root, self.data_dir, metadata_roots=file_roots(self.config))
-        self.hub = Hub(self.config, self.data_dir, roots=roots)
+        self.hub = Hub(self.config, self.data_dir, roots=roots, push=self.opts.push)
         self.log("info", "Config uploaded successfully")
         self._post_testdata()
 

@@ -262,3 +262,24 @@ def test_example_hub_passes_its_own_ci_tests(tmp_path):
     r = dtl("test", repo)
     assert r.exit_code == 0, r.output
     assert "All tests passed! Ran 2 tests." in r.stdout
+
+
+def test_pipes_that_push_outside_are_compared_not_pushed(fair):
+    # a test run has no outside systems: the pipe's output is compared, as an endpoint's
+    write(fair / "systems" / "db.conf.json", json.dumps({
+        "_id": "db", "type": "system:sqlite", "database": "out.db"}))
+    write(fair / "pipes" / "planets-sql.conf.json", json.dumps({
+        "_id": "planets-sql", "type": "pipe", "source": {"type": "dataset", "dataset": "planets"},
+        "sink": {"type": "sql", "system": "db", "table": "planets",
+                 "create_table_if_missing": True}}))
+    shutil.copy(fair / "expected" / "planets-out.json", fair / "expected" / "planets-sql.json")
+    write(fair / "expected" / "planets-sql.test.json", '{"pipe": "planets-sql"}')
+    r = dtl("test", fair, "-vv")
+    assert r.exit_code == 0, r.output
+    assert "All tests passed! Ran 3 tests." in r.stdout
+    assert not (fair / "out.db").exists()
+    r = dtl("test", fair, "--push")
+    assert r.exit_code == 0, r.output
+    import sqlite3
+    with sqlite3.connect(fair / "out.db") as db:
+        assert sorted(db.execute("select label from planets")) == [("Earth",), ("Mars",)]
