@@ -3,7 +3,9 @@
 Rows are in offset order. System columns: `offset`, `_id`, `deleted`, `ts`, `hash` (16 bytes),
 `previous` (null for a first version), `body` (canonical bytes, see `hashing`). A top-level
 property whose non-null values in the segment all share one scalar type is also stored as a
-typed column `p:<name>`, so columnar readers need not parse bodies. When every body in the
+typed column `p:<name>`, so columnar readers need not parse bodies; so is one whose values are
+all lists or all dicts when Arrow holds them exactly (list/struct of those scalar types, every
+dict with every field of the struct, no int among floats: see `_exact`). When every body in the
 segment has the property (a null there is a JSON null, not an absent property), its field
 carries the metadata `dtl.present: all`; without it a null may be either.
 """
@@ -21,6 +23,7 @@ MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
 ROW_GROUP = 16_384
 _ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _NONE = type(None)
+_STR, _I64, _F64, _BOOL, _NULL = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null()
 PRESENT = {b"dtl.present": b"all"}
 
 SCHEMA = pa.schema([
@@ -45,16 +48,56 @@ def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
         types.discard(_NONE)
         if len(types) != 1:
             continue
-        t = _ARROW.get(types.pop())
-        if t is None:
-            continue
+        pt = types.pop()
+        t = _ARROW.get(pt)
         try:
-            out[PROP + k] = pa.array(vals, t)
-        except (OverflowError, pa.ArrowException):  # integers beyond int64 stay in the body only
-            continue
+            if t is not None:
+                arr = pa.array(vals, t)
+            elif pt is list or pt is dict:
+                arr = pa.array(vals)
+                if not _exact(vals, arr.type):
+                    continue
+            else:
+                continue
+        except (OverflowError, TypeError, ValueError, pa.ArrowException):
+            continue   # integers beyond int64, mixed nested types: the body only
+        out[PROP + k] = arr
         if all(k in b for b in bodies):
             present.add(PROP + k)
     return out, present
+
+
+def _exact(vals: list, t: pa.DataType) -> bool:
+    """Whether an inferred nested column reads back as exactly `vals` (None for nulls): Arrow
+    turns ints among floats into floats and a dict without a field of its struct into a
+    null field, and neither is the same DTL value. Walks the values level by level."""
+    if t == _STR:
+        return all(type(v) is str for v in vals if v is not None)
+    if t == _I64:
+        return all(type(v) is int for v in vals if v is not None)
+    if t == _F64:
+        return all(type(v) is float for v in vals if v is not None)
+    if t == _BOOL:
+        return all(type(v) is bool for v in vals if v is not None)
+    if t == _NULL:
+        return all(v is None for v in vals)
+    if pa.types.is_list(t):
+        items = []
+        for v in vals:
+            if v is not None:
+                if type(v) is not list:
+                    return False
+                items.extend(v)
+        return _exact(items, t.value_type)
+    if pa.types.is_struct(t):
+        ds = [v for v in vals if v is not None]
+        w = t.num_fields
+        if not w:   # Parquet has no struct without fields
+            return False
+        if not all(type(d) is dict and len(d) == w for d in ds):
+            return False
+        return all(_exact([d[f.name] for d in ds], f.type) for f in t)
+    return False
 
 
 def is_present(field: pa.Field) -> bool:

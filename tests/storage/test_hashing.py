@@ -55,6 +55,8 @@ def test_bodies_round_trip_through_segments(tmp_path_factory, ents):
             vals = back.column(name).to_pylist()
             for e, v in zip(ents, vals):
                 assert v == e.get(name[2:]) and (v is None or type(v) is type(e[name[2:]]))
+                if v is not None:   # nested columns too: exactly the value (1 is not 1.0)
+                    assert canonical({"v": v}) == canonical({"v": e[name[2:]]})
 
 
 def test_type_tags_keep_numbers_and_booleans_apart():

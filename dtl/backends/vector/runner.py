@@ -56,12 +56,12 @@ def columnar_stage(transform):
 
 def raw_col(arr, n: int) -> Col:
     """A source column from an Arrow array of DTL values as they are (storage's typed
-    columns: no transit text), kept as Arrow where Col may hold it (no '~' strings)."""
+    columns: no transit text; lists and structs only where they hold the values exactly, see
+    storage.segments), kept as Arrow where Col may hold it (no '~' strings)."""
     from dtl.backends.vector.columns import Col, _supported
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if _supported(arr.type) and not pa.types.is_list(arr.type) and \
-            not pa.types.is_struct(arr.type) and K.no_tilde(arr):
+    if _supported(arr.type) and K.no_tilde(arr):
         return Col(n, arr=arr)
     return Col(n, py=arr.to_pylist())
 
