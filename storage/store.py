@@ -38,9 +38,12 @@ class Store:
         self.group_rows, self.group_seconds = group_commit_env()
 
     def _dir(self, name: str) -> str:
-        if not name or "/" in name:
+        if not name or "/" in name or name in (".", "..") or "\0" in name:
             raise StorageError(f"invalid dataset name {name!r}")
-        return os.path.join(self._base, quote(name, safe="-_.:@+=,"))
+        d = quote(name, safe="-_.:@+=,")
+        if len(d) > 240:     # a directory name; most filesystems stop at 255 bytes
+            raise StorageError(f"invalid dataset name {name[:40]!r}...: too long")
+        return os.path.join(self._base, d)
 
     def names(self) -> list[str]:
         try:

@@ -137,6 +137,7 @@ class Node:
         if errors and not force:
             raise NodeError(400, "invalid-config", "the configuration has errors",
                             {"validation_errors": errors})
+        _check_ids(entities)     # even forced: the stored set is keyed by _id
         with self.lock:
             self.configs.replace(entities)
             self._install(cfg)
@@ -189,14 +190,8 @@ class Node:
         """Add or replace entities; only errors in their own files refuse the change.
         Without `files_ok` (a caller without manage_node) an entity that touches the node's
         files is refused with 403 (confine.file_uses)."""
-        for e in new:
-            if not isinstance(e, dict) or not isinstance(e.get("_id"), str) or \
-                    "/" in e["_id"] or not e["_id"]:
-                raise NodeError(400, "invalid-config", "every entity needs a string _id "
-                                "without '/'")
+        _check_ids(new)
         ids = {e["_id"] for e in new}
-        if len(ids) != len(new):
-            raise NodeError(400, "invalid-config", "duplicate _id in the upload")
         with self.lock:
             rest = [x for x in self.configs.entities() if x["_id"] not in ids]
             entities = rest + list(new)
@@ -487,6 +482,16 @@ class Node:
                 r["thread"].join(timeout=timeout)
         if self.hub is not None:
             self.hub.close()
+
+
+def _check_ids(entities) -> None:
+    for e in entities:
+        if not isinstance(e, dict) or not isinstance(e.get("_id"), str) or \
+                "/" in e["_id"] or not e["_id"]:
+            raise NodeError(400, "invalid-config", "every entity needs a string _id "
+                            "without '/'")
+    if len({e["_id"] for e in entities}) != len(entities):
+        raise NodeError(400, "invalid-config", "duplicate _id in the upload")
 
 
 def refuse_file_uses(cfg, ids) -> None:
