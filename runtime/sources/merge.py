@@ -2,8 +2,13 @@
 joined by transitive equality into one entity each. Incremental: each dataset's changes since
 its offset (a composite offset {dataset: offset}) re-merge the clusters they touch.
 
-Ours: equality sides are plain property paths (`alias.path`); clusters are found through the
-datasets' secondary indexes (breadth first, at most `max_merged` members). Strategy `default`
+Equality rules come from `equality` (`["eq", side, side]`) and `equality_sets` (each set's
+sides chained pairwise, as the docs say Sesam does). A side is a property path
+(`alias.path`, looked up through the dataset's secondary index) or a DTL expression reading one
+alias (`["first", "ad.x"]`, evaluated per entity; each dataset it matches against is indexed
+by its values once per run). With namespaced identifiers a path with an unqualified element is
+evaluated as DTL does it (namespace aware: `au.x` matches `ad-user:x`). Null and empty values
+never merge. Clusters are found breadth first, at most `max_merged` members. Strategy `default`
 combines same-named properties into lists, `compact` dedups and unwraps single values, `list`
 puts the members under `$merged`. A member that now belongs to a cluster named by another id
 is also emitted as a `$replaced` delete of its own id, which the pump writes only where that id
@@ -12,9 +17,13 @@ later split is not retired)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dtl.provider import path_values
 from dtl.values import NI
+from runtime.config.model import thaw
 from runtime.sources.base import Batch, Source, chunks
+from storage.index import value_key
 
 INTERNAL = ("_updated", "_ts", "_hash", "_previous", "_deleted")
 
@@ -31,19 +40,34 @@ class MergeSource(Source):
         self.strategy = component.get("strategy", "default")
         self.max_merged = int(component.get("max_merged", 50000) or 50000)
         self.ni = bool(pipe.get("namespaced_identifiers", False))
-        # rules[i] = [(path in dataset i, j, path in dataset j)]
+        # rules[i] = [(side in dataset i, j, side in dataset j)]
         self.rules = [[] for _ in self.names]
-        for eq in component.get("equality") or ():
-            a, b = (self._side(x) for x in eq[1:3])
-            self.rules[a[0]].append((a[1], b[0], b[1]))
-            self.rules[b[0]].append((b[1], a[0], a[1]))
+        for a, b in equality_pairs(component):
+            a, b = self._side(a), self._side(b)
+            self.rules[a.i].append((a, b.i, b))
+            self.rules[b.i].append((b, a.i, a))
         self._ds = {}
+        self._expr_index = {}   # (dataset, side) -> {value key: [_id]} for this run
 
-    def _side(self, text):
-        alias, _, path = str(text).partition(".")
-        if alias not in self.alias or not path:
-            raise ValueError(f"merge equality side {text!r}: expected '<alias>.<property path>'")
-        return self.alias[alias], tuple(path.split("."))
+    def _side(self, spec):
+        if isinstance(spec, str):
+            alias, _, path = spec.partition(".")
+            if alias in self.alias and path:
+                els = tuple(path.split("."))
+                if not (self.ni and any(":" not in el for el in els)):
+                    return Side(self.alias[alias], els, None)
+        return self._expression_side(spec)
+
+    def _expression_side(self, spec):
+        import dtl
+        used = set()
+        rewritten = _as_source(spec, self.alias, used)
+        if len(used) != 1:
+            raise ValueError(f"merge equality side {_show(spec)}: expected a property path "
+                             f"'<alias>.<path>' or an expression reading exactly one of the "
+                             f"aliases {', '.join(self.alias)}")
+        fn = dtl.compile_expression(rewritten, options={"namespaced_identifiers": self.ni})
+        return Side(self.alias[used.pop()], None, fn)
 
     def _open(self, i):
         ds = self._ds.get(i)
@@ -59,6 +83,7 @@ class MergeSource(Source):
         for ds in self._ds.values():
             ds.close()
         self._ds.clear()
+        self._expr_index.clear()
 
     def end_since(self):
         return {n: (self._open(i).last_offset if self._open(i) else -1)
@@ -90,17 +115,29 @@ class MergeSource(Source):
         already emitted with that cluster."""
         if e.get("_deleted"):
             return False
-        for path, j, jpath in self.rules[i]:
-            if j < i and self._match(j, jpath, path_values(e, path)):
+        for side, j, jside in self.rules[i]:
+            if j < i and self._match(j, jside, side.values(e)):
                 return True
         return False
 
-    def _match(self, j, path, values):
+    def _match(self, j, side, values):
+        """Entities of dataset j whose `side` shares a value with `values`."""
         ds = self._open(j)
         vals = [v for v in values if v is not None]
         if ds is None or not vals:
             return []
-        return ds.lookup(path, vals)
+        if side.path is not None:
+            return ds.lookup(side.path, vals)
+        index = self._expr_index.get((j, side))
+        if index is None:
+            index = self._expr_index[(j, side)] = {}
+            for x in ds.entities(deleted=False):
+                for v in side.values(x):
+                    k = value_key(v)
+                    if k is not None:
+                        index.setdefault(k, []).append(x["_id"])
+        ids = dict.fromkeys(i for v in vals for i in index.get(value_key(v), ()))
+        return [x for x in (ds.get(i) for i in ids) if x is not None]
 
     def _emit_for(self, i, e, done):
         out = self._old_mates(i, e, done)
@@ -127,8 +164,8 @@ class MergeSource(Source):
         if old is None or old.get("_deleted"):
             return []
         out = []
-        for path, j, jpath in self.rules[i]:
-            for y in self._match(j, jpath, path_values(old, path)):
+        for side, j, jside in self.rules[i]:
+            for y in self._match(j, jside, side.values(old)):
                 if y["_id"] == e["_id"] and j == i:
                     continue
                 m = self._merged(self._cluster(j, y))
@@ -142,8 +179,8 @@ class MergeSource(Source):
         members, todo = [(i, e)], [(i, e)]
         while todo and len(members) < self.max_merged:
             k, x = todo.pop()
-            for path, j, jpath in self.rules[k]:
-                for y in self._match(j, jpath, path_values(x, path)):
+            for side, j, jside in self.rules[k]:
+                for y in self._match(j, jside, side.values(x)):
                     key = (j, y["_id"])
                     if key not in seen:
                         seen.add(key)
@@ -215,7 +252,7 @@ class MergeSource(Source):
                     if ds is not None and isinstance(vid, str) and ds.get(vid) is not None:
                         keys.add((i, vid))
         for i in range(len(self.names)):
-            for x in self._match(i, tuple(path), values):
+            for x in self._match(i, Side(i, tuple(path), None), values):
                 keys.add((i, x["_id"]))
         return keys
 
@@ -230,3 +267,58 @@ class MergeSource(Source):
                     continue
                 out.extend(x for x in self._emit_for(i, e, done) if not x.get("$replaced"))
             yield out
+
+
+@dataclass(frozen=True, eq=False)
+class Side:
+    """One side of an equality rule: dataset `i`, read by property `path` or by a compiled
+    expression `expr` (with `_S` the entity). Compared by identity (an index cache key)."""
+
+    i: int
+    path: tuple | None
+    expr: object
+
+    def values(self, e) -> list:
+        if self.path is not None:
+            return path_values(e, self.path)
+        v = self.expr(e)
+        return [x for x in (v if isinstance(v, list) else [v]) if x is not None]
+
+
+def equality_pairs(component):
+    """The equality rules as (side, side) pairs: `equality`'s `eq`s, then each equality set's
+    sides chained pairwise (configuration-sources-merge.rst: the sets are sugar for those)."""
+    pairs = []
+    for eq in thaw(component.get("equality") or ()):
+        if not (isinstance(eq, list) and len(eq) == 3 and eq[0] == "eq"):
+            raise ValueError(f"merge equality rule {_show(eq)}: expected [\"eq\", side, side]")
+        pairs.append((eq[1], eq[2]))
+    for group in thaw(component.get("equality_sets") or ()):
+        if not isinstance(group, list):
+            raise ValueError(f"merge equality set {_show(group)}: expected a list of sides")
+        pairs.extend(zip(group, group[1:]))
+    return pairs
+
+
+def _as_source(node, aliases, used):
+    """The expression with `alias.path` strings rewritten to `_S.path` (aliases seen go in
+    `used`)."""
+    if isinstance(node, str):
+        alias, dot, rest = node.partition(".")
+        if dot and alias in aliases:
+            used.add(alias)
+            return "_S." + rest
+        return node
+    if isinstance(node, list):
+        return [_as_source(x, aliases, used) for x in node]
+    if isinstance(node, dict):
+        return {k: _as_source(v, aliases, used) for k, v in node.items()}
+    return node
+
+
+def _show(x):
+    import json
+    try:
+        return json.dumps(x)[:200]
+    except (TypeError, ValueError):
+        return repr(x)[:200]

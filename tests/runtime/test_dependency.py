@@ -80,3 +80,55 @@ def test_merge_joins_later_arrivals_and_retires_replaced_ids(make_hub):
     assert [e["_id"] for e in out] == ["a1"] and out[0]["$ids"] == ["a1", "b1"]
     with hub.dataset("m") as ds:
         assert ds.get("b1")["_deleted"] is True
+
+
+def _merge_hub(make_hub, source, metadata=None):
+    hub = make_hub([receiver("a"), receiver("b"),
+                    {"_id": "m", "type": "pipe", "source": {
+                        "type": "merge", "version": 2, "datasets": ["a x", "b y"],
+                        "identity": "first", **source}}], metadata)
+    return hub
+
+
+def test_merge_equality_on_expressions_of_one_alias(make_hub):
+    hub = _merge_hub(make_hub, {"equality": [
+        ["eq", ["lower", ["first", "x.mails"]], "y.email"]]})
+    hub.post("a", [{"_id": "a1", "mails": ["P@Q", "other"]}, {"_id": "a2", "mails": []}])
+    hub.post("b", [{"_id": "b1", "email": "p@q"}, {"_id": "b2", "email": None}])
+    assert hub.run().ok
+    out = {e["_id"]: e["$ids"] for e in hub.output("m")}
+    # empty and null values never merge
+    assert out == {"a1": ["a1", "b1"], "a2": ["a2"], "b2": ["b2"]}
+    # a later change on the expression's side re-merges (the expression index is per run)
+    hub.post("b", [{"_id": "b2", "email": "other"}])
+    hub.post("a", [{"_id": "a2", "mails": ["OTHER"]}])
+    assert hub.run().ok
+    out = {e["_id"]: e["$ids"] for e in hub.output("m")}
+    assert out == {"a1": ["a1", "b1"], "a2": ["a2", "b2"]}
+
+
+def test_merge_equality_sets_chain_their_sides(make_hub):
+    hub = _merge_hub(make_hub, {"equality_sets": [["x.k", "y.k"]]})
+    hub.post("a", [{"_id": "a1", "k": 1}])
+    hub.post("b", [{"_id": "b1", "k": 1.0}, {"_id": "b2", "k": "1"}])
+    assert hub.run().ok
+    out = {e["_id"]: e["$ids"] for e in hub.output("m")}
+    assert out == {"a1": ["a1", "b1"], "b2": ["b2"]}   # DTL equality: 1 == 1.0 != "1"
+
+
+def test_merge_paths_are_namespace_aware_with_namespaced_identifiers(make_hub):
+    hub = _merge_hub(make_hub, {"equality": [["eq", "x.mail", "y.email"]]},
+                     {"_id": "node", "type": "metadata", "namespaced_identifiers": True})
+    hub.post("a", [{"_id": "a1", "mail": "p@q"}])
+    hub.post("b", [{"_id": "b1", "email": "p@q"}])
+    assert hub.run().ok
+    (e,) = hub.output("m")
+    assert e["_id"] == "a:a1" and [v.value for v in e["$ids"]] == ["a:a1", "b:b1"]
+
+
+def test_a_merge_side_reading_two_aliases_fails_that_pipe_only(make_hub):
+    hub = _merge_hub(make_hub, {"equality": [["eq", ["concat", "x.a", "y.b"], "y.c"]]})
+    hub.post("a", [{"_id": "a1"}])
+    s = hub.run()
+    assert s.pipes["m"].status == "failed" and "exactly one of the aliases" in s.pipes["m"].reason
+    assert s.pipes["m"].runs == 0 or s.pipes["m"].changed == 0
