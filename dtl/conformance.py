@@ -109,12 +109,52 @@ def _evaluate(case, timeout, backend):
     options = case.get("options")
     source = transit.decode(case.get("source") or {})
     if case["kind"] == "expression":
-        expr = compile_expression(case["expr"], options=options, provider=provider)
-        return _with_timeout(lambda: expr(source), timeout)
+        run = expression_runner(case["expr"], backend, options=options, provider=provider)
+        return _with_timeout(lambda: run(source), timeout)
     rules = case["rules"]
     t = compile_rules({"type": "dtl", "rules": rules}, options=options, provider=provider,
-                      backend=backend)
+                      backend="vector" if backend == "vector" else backend)
+    if backend == "vector":  # through the batch path, so columnar rules really run columnar
+        return _with_timeout(lambda: t.apply_batch([source]), timeout)
     return _with_timeout(lambda: t.apply(source), timeout)
+
+
+# How the tests run one expression on each backend (see expression_runner)
+EXPRESSION_BACKENDS = ("closure", "generated", "vector")
+
+
+def expression_runner(expr, backend: str = "closure", *, options=None, provider=None,
+                      datasets=None, rules=None, services=None):
+    """`run(source) -> value` of one DTL expression on a backend: "closure" is
+    dtl.compile_expression; "generated" (or "auto") the value of ``["add", "v", expr]`` in a
+    transform run on one entity (the generated-source backend); "vector" the same transform
+    run over a batch of entities (column kernels where the expression has them). `rules`
+    are more named rules, as for compile_expression."""
+    if backend == "closure":
+        fn = compile_expression(expr, options=options, provider=provider, datasets=datasets,
+                                rules=rules, services=services)
+        return lambda source=None: fn(source if source is not None else {})
+    doc = _add_rule(expr, rules)
+    t = compile_rules(doc, options=options, provider=provider, datasets=datasets,
+                      services=services, backend="vector" if backend == "vector" else "auto")
+
+    def run(source=None):
+        source = source if source is not None else {}
+        out = t.apply_batch([source]) if backend == "vector" else t.apply(source)
+        (value,) = out[0].values()  # "v", or its namespaced name
+        return value
+    return run
+
+
+def _add_rule(expr, rules):
+    """``{"default": [["add", "v", expr]], **rules}``, as JSON text where expr is JSON text
+    (so numbers are read as compile_expression reads them)."""
+    if isinstance(expr, str):
+        from dtl.api import _looks_like_json
+        text = expr.strip() if _looks_like_json(expr) else json.dumps(expr)  # e.g. _S.name
+        more = "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in (rules or {}).items())
+        return '{"default": [["add", "v", ' + text + ']]' + more + '}'
+    return {"default": [["add", "v", expr]], **(rules or {})}
 
 
 def _with_timeout(fn, timeout):

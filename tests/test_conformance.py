@@ -1,7 +1,8 @@
 """The documentation's DTL examples (the project's copy in tests/conformance) as a regression
 test.
 
-Every case must pass on both backends, except those listed in KNOWN_FAILURES, each of which
+Every case must pass on every backend (expressions: closures, generated source, and vector
+through the batch path), except those listed in KNOWN_FAILURES, each of which
 docs/conformance.md explains.
 """
 
@@ -17,7 +18,7 @@ SLOW = {"transforms/sleep!/1"}  # really sleeps 10 s; run once, on the default b
 CASES = load_cases(str(CORPUS))
 
 
-@pytest.mark.parametrize("backend", ["auto", "closure"])
+@pytest.mark.parametrize("backend", ["auto", "closure", "vector"])
 def test_corpus(backend):
     failing = set()
     for case in CASES:

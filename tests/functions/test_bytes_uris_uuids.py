@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.values import URI, UUID, deep_equal
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 # -- booleans -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.functions.comparisons import eq, gt, gte, lt, lte, neq
 from dtl.values import NI, URI, DateTime, as_list, deep_equal, order_key
 
@@ -30,8 +31,6 @@ EQ = dtl.compile_expression(["eq", "_S.a", "_S.b"])
 LT = dtl.compile_expression(["lt", "_S.a", "_S.b"])
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 # -- documented examples and edge cases -------------------------------------------------------

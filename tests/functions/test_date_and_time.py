@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 from dtl.transit import decode_string
 from dtl.values import DateTime
@@ -20,8 +21,6 @@ from dtl.values import DateTime
 NS = 1_000_000_000
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 def dt(text: str) -> DateTime:

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLCompileError, DTLRuntimeError
 
 FAST = settings(max_examples=200, deadline=None)
@@ -18,8 +19,6 @@ values = st.recursive(scalars, lambda c: st.lists(c, max_size=3)
 dicts = st.dictionaries(keys_, values, max_size=4)
 
 
-def ev(expr, source=None, **kw):
-    return dtl.evaluate(expr, source or {}, **kw)
 
 
 @pytest.mark.parametrize("expr,expected", [

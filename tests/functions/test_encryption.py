@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 from dtl.values import NI, URI, DateTime, deep_equal
 
@@ -25,8 +26,6 @@ with warnings.catch_warnings():
                                 SymmetricKeyAlgorithm)
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 # -- keys -----------------------------------------------------------------------------------------

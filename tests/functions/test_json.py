@@ -8,11 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.values import NI, URI, UUID, DateTime, deep_equal
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 DOC_LIST = ["list", "abc", ["list", 1, 2, 3], {"b": 2, "a": 1},

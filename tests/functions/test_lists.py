@@ -11,12 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 from dtl.values import NI, URI, DateTime, deep_equal, order_key
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 def same(a, b):

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLRuntimeError
 from dtl.values import is_true
 
@@ -18,8 +19,6 @@ values = st.recursive(scalars, lambda c: st.lists(c, max_size=3)
 BOOM = ["hops", {"datasets": ["missing m"], "where": ["eq", "_S._id", "m._id"]}]
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 # -- boolean logic ----------------------------------------------------------------------------

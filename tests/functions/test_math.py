@@ -13,11 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 def fn(expr):

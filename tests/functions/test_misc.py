@@ -7,14 +7,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLRuntimeError
 from dtl.values import NI, URI, DateTime
 
 FAST = settings(max_examples=200, deadline=None)
 
 
-def ev(expr, source=None, **kw):
-    return dtl.evaluate(expr, source or {}, **kw)
 
 
 # -- hash128 ----------------------------------------------------------------------------------

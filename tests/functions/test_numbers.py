@@ -7,11 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.values import URI
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 def fn(expr):

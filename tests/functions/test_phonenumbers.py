@@ -6,12 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 from dtl.values import URI
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 TEL = URI("tel:+47-22-22-22-22")

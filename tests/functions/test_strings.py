@@ -7,12 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dtl
+from tests.functions.backends import ev
 from dtl.errors import DTLError
 from dtl.values import NI, URI, UUID, DateTime
 
 
-def ev(expr, source=None):
-    return dtl.evaluate(expr, source or {})
 
 
 # -- documented behaviour and edge cases ------------------------------------------------------
