@@ -115,6 +115,9 @@ class Tracker:
             vals = [v for e in ents for v in b.keys(s.alias, e) if v is not None]
             if not vals:
                 continue
+            if b.bound_path is not None:
+                # a plain path's index holds the elements of stored composite keys
+                vals = vals + [x for v in vals if type(v) is list for x in v if x is not None]
             if b.back is None:
                 if b.bound_path is not None:
                     out |= set(source.dependents(b.bound_path, vals))

@@ -12,10 +12,13 @@ index (kept in the provider's `derived` cache while the dataset is unchanged). F
 soon as their aliases are bound; plain `eq` joins are tried before `or` joins.
 
 Join values: a side's value coerced to a list, nulls dropped; joins succeed when any values
-overlap (joins.rst). A plain property path gives the values its index holds (nested lists
-flattened once, `dtl.paths.path_values`); any other expression gives its list elements as they
-are, so that a list element is one composite key: ``["tuples", "_S.a", "_S.b"]`` matches
+overlap (joins.rst). Any expression but a plain path gives its list elements as they are, so
+that a list element is one composite key: ``["tuples", "_S.a", "_S.b"]`` matches
 ``["tuples", "d.a", "d.b"]`` only where both elements agree (dtl-functions-misc.rst `tuples`).
+A plain property path gives the values its index holds (nested lists flattened once,
+`dtl.paths.path_values`); on the bound side also each nested list whole, so that composite
+keys stored by an upstream pipe (``"_S.key"`` holding ``[["1", "2"]]``) join a `tuples`
+expression.
 """
 
 from __future__ import annotations
@@ -184,7 +187,10 @@ def plan_hops(spec: HopsSpec):
 def join_keys(v, plain: bool) -> list:
     """The join values of one side's value (see the module docstring)."""
     if plain:
-        return _flat(v)
+        out = _flat(v)
+        if type(v) is list:
+            out.extend(x for x in v if type(x) is list and x)   # stored composite keys too
+        return out
     if type(v) is list:
         return [x for x in v if x is not None]
     return [] if v is None else [v]

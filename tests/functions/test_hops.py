@@ -99,11 +99,16 @@ def test_tuples_match_as_one_composite_key():
     assert ids(_rules(w), data, {"_id": "s", "a": ["2", "1"], "b": "1"}) == ["ba"]
 
 
-def test_tuples_keys_stored_by_an_upstream_pipe_are_a_plain_path_index():
-    # a plain path is the index's values (nested lists flattened once, as storage indexes)
-    data = {"d": [{"_id": "ab", "k": "1"}, {"_id": "cd", "k": "2"}]}
-    w = ["eq", "_S.key", "d.k"]
-    assert ids(_rules(w), data, {"_id": "s", "key": [["1", "9"]]}) == ["ab"]
+def test_tuples_keys_stored_by_an_upstream_pipe():
+    # a plain path holding composite keys joins a tuples expression by the whole key
+    data = {"d": [{"_id": "ab", "a": "1", "b": "2"}, {"_id": "ba", "a": "2", "b": "1"}]}
+    w = ["eq", "_S.key", ["tuples", "d.a", "d.b"]]
+    assert ids(_rules(w), data, {"_id": "s", "key": [["1", "2"]]}) == ["ab"]
+    assert ids(_rules(w), data, {"_id": "s", "key": [["2", "1"], ["9", "9"]]}) == ["ba"]
+    # against a plain path index the values are the index's: nested lists flattened once
+    data = {"d": [{"_id": "ab", "k": "1"}, {"_id": "cd", "k": "2"}, {"_id": "ef", "k": "3"}]}
+    assert ids(_rules(["eq", "_S.key", "d.k"]), data, {"_id": "s", "key": [["1", "2"]]}) == \
+        ["ab", "cd"]
 
 
 def test_two_datasets_with_an_or_join_to_the_second():

@@ -89,6 +89,18 @@ def test_tuples_composite_key_requeues_only_the_composite_match(make_hub):
     assert s["out"].queued == 1 and _out(hub)["p2"] == ["i2"]
 
 
+def test_stored_composite_keys_requeue(make_hub):
+    hub = make_hub([receiver("person"), receiver("item"),
+                    _pipe(["eq", "_S.key", ["tuples", "i.a", "i.b"]])])
+    hub.post("person", [{"_id": "p1", "key": [["1", "2"]]}, {"_id": "p2", "key": [["2", "1"]]},
+                        {"_id": "p3", "key": "1"}])
+    hub.post("item", [{"_id": "i1", "a": "1", "b": "2"}])
+    assert hub.run().ok and _out(hub) == {"p1": ["i1"], "p2": [], "p3": []}
+    hub.post("item", [{"_id": "i1", "a": "2", "b": "1"}])
+    s = hub.run()
+    assert s["out"].queued >= 2 and _out(hub) == {"p1": [], "p2": ["i1"], "p3": []}
+
+
 def test_chain_back_through_an_expression_on_an_earlier_alias(make_hub):
     where = [["eq", "_S.team", "t._id"],
              ["or", ["eq", ["lower", "t.city"], ["lower", "c.name"]], ["eq", "_S.home", "c._id"]]]
