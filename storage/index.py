@@ -225,6 +225,7 @@ class Index:
                         ex += 1
                     continue
                 if fresh:
+                    fresh.sort()   # distinct keys; B-tree inserts in key order are cheaper
                     txn.cursor(db=primary).putmulti(fresh)
                     fresh = []
                 old = pget(k, db=primary) if prev is not None else None
@@ -252,6 +253,7 @@ class Index:
                             for vk in {value_key(x) for x in path_values(ne, p)}:
                                 txn.put(vk, k, db=db)
             if fresh:
+                fresh.sort()
                 txn.cursor(db=primary).putmulti(fresh)
             counts["exists"] += ex
             counts["deleted"] += de
