@@ -210,16 +210,19 @@ class Columnar:
         """The dataset sink's handling of `_filtered` outputs: a delete of each id that is
         live, nothing for the others. Returns [(position, prepared row)] of the deletes."""
         rows = []
+        sids = None
         for pos in sorted(filtered):
             e = dict(filtered[pos])
             if "_id" not in e:
-                e["_id"] = src_ids[pos].as_py()
+                if sids is None:
+                    sids = src_ids.to_pylist()
+                e["_id"] = sids[pos]
             if src_del[pos] and "_deleted" not in e:
                 e["_deleted"] = True
             if type(e["_id"]) is not str:
                 raise Fallback("a filtered output without a string _id")
             rows.append((pos, e))
-        live = ds.live([e["_id"] for _, e in rows])
+        live = ds.live([e["_id"] for _, e in rows]) if ds.has_versions() else [False] * len(rows)
         out, dead = [], []
         for (pos, e), ok in zip(rows, live):
             if not ok:

@@ -84,7 +84,42 @@ def json_column(values, n: int) -> pa.Array:
         if not np.isfinite(x).all():
             raise NotColumnar("a non-finite float")
         return pa.array(orjson.dumps(values.to_pylist())[1:-1].split(b","), _BIN)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _list_column(values)
+    if pa.types.is_struct(t) and t.num_fields:
+        return _struct_column(values, n)
     return _per_value(values.to_pylist())
+
+
+def _list_column(values) -> pa.Array:
+    """`[a,b,...]` of every list: its items rendered as one column, joined per list."""
+    offs = np.asarray(values.offsets)
+    lo, hi = int(offs[0]), int(offs[-1])
+    items = json_column(values.values.slice(lo, hi - lo), hi - lo)
+    valid = values.is_valid() if values.null_count else None
+    lists = pa.ListArray.from_arrays(pa.array(offs - lo, pa.int32()), items,
+                                     mask=None if valid is None else pc.invert(valid))
+    joined = pc.binary_join(lists, pa.scalar(b",", _BIN))
+    out = pc.binary_join_element_wise(pa.scalar(b"[", _BIN), joined, pa.scalar(b"]", _BIN),
+                                      pa.scalar(b"", _BIN))
+    return pc.fill_null(out, pa.scalar(b"null", _BIN))
+
+
+def _struct_column(values, n) -> pa.Array:
+    """`{"k":v,...}` with keys sorted: every field rendered as a column, joined per row (a
+    struct column holds every key in every non-null row, see storage.segments)."""
+    t = values.type
+    fields = sorted(range(t.num_fields), key=lambda i: t.field(i).name)
+    pieces = []
+    for j, i in enumerate(fields):
+        key = orjson.dumps(t.field(i).name)
+        pieces.append(pa.scalar((b"{" if j == 0 else b",") + key + b":", _BIN))
+        pieces.append(json_column(pc.struct_field(values, [i]), n))
+    pieces.append(pa.scalar(b"}", _BIN))
+    out = pc.binary_join_element_wise(*pieces, pa.scalar(b"", _BIN))
+    if values.null_count:
+        out = pc.if_else(values.is_valid(), out, pa.scalar(b"null", _BIN))
+    return out
 
 
 def encode(cols: dict, n: int, deleted=None) -> tuple[list, list]:

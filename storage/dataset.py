@@ -551,6 +551,14 @@ class Dataset:
                 return e
         return self.index.get(entity_id)
 
+    def has_versions(self) -> bool:
+        """Whether any version is committed or staged (an empty sink has nothing live)."""
+        g = self._group
+        if g is not None and g.latest:
+            return True
+        c = self.index.counts()
+        return bool(c["exists"] or c["deleted"])
+
     def live(self, ids) -> list[bool]:
         """Per id whether its latest version (staged ones included) exists undeleted."""
         g = self._group

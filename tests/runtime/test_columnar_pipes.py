@@ -22,7 +22,7 @@ from dtl import transit  # noqa: E402
 from dtl.backends.vector import runner  # noqa: E402
 from dtl.values import DateTime  # noqa: E402
 from runtime import columnar, transforms  # noqa: E402
-from storage import columnar as scol, hashing  # noqa: E402
+from storage import columnar as scol, hashing, segments  # noqa: E402
 
 RULES = {"default": [
     ["filter", ["neq", "_S.skip", True]],
@@ -211,7 +211,8 @@ def test_encoder_renders_canonical_bytes(rows):
             arr = pa.array(cols[k][0])
         except (pa.ArrowException, OverflowError, TypeError):
             continue
-        if arr.type in (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null()):
+        if arr.type in (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null()) or \
+                segments._exact(cols[k][0], arr.type):   # nested: where Arrow is exact
             cols[k] = (arr, cols[k][1])
     deleted = [r.get("_deleted") is True for r in rows]
     try:

@@ -71,10 +71,34 @@ class Batch:
                     vals[i] = v
         return from_values(vals)
 
-    def target_rows(self) -> list[dict]:
+    def target_rows(self, idx=None) -> list[dict]:
+        """The target dicts of every row, or of the rows at positions `idx` only."""
+        if idx is not None and len(idx) < self.n:
+            return self._target_rows_at(idx)
         rows = [{} for _ in range(self.n)]
         for k, c in self.slots:
             vals, miss = c.values(), c.missing
+            if miss is None:
+                for r, v in zip(rows, vals):
+                    r[k] = v
+            else:
+                for r, v, m in zip(rows, vals, miss):
+                    if not m:
+                        r[k] = v
+        return rows
+
+    def _target_rows_at(self, idx) -> list[dict]:
+        ix = [int(i) for i in idx]
+        rows = [{} for _ in ix]
+        for k, c in self.slots:
+            if c.is_const:
+                vals = Col.constant(len(ix), c.const).values()
+            elif c.arr is not None and c.py is None and c.join is None:
+                vals = _take(c, np.asarray(ix, np.int64)).values()
+            else:
+                allv = c.values()
+                vals = [allv[i] for i in ix]
+            miss = None if c.missing is None else [c.missing[i] for i in ix]
             if miss is None:
                 for r, v in zip(rows, vals):
                     r[k] = v
@@ -412,9 +436,8 @@ class VectorCompiler:
                 return
             if marks and filtered is not None:
                 gone = np.nonzero(~mask)[0]
-                rows = b.target_rows()
-                for i in gone:
-                    filtered[int(b.index[i])] = rows[i]
+                for i, r in zip(gone.tolist(), b.target_rows(gone)):
+                    filtered[int(b.index[i])] = r
             b.keep(mask)
         return stop
 
