@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dtl.functions._common import first_is
+from dtl.functions._common import convert_each, first_is
 from dtl.functions.registry import expression
 
 _WORDS = {"true": True, "false": False}
@@ -24,18 +24,7 @@ def boolean(values=None, function=None):  # values first: see strings.py
                 return b
         return _SKIP if function is None else function(v)
 
-    if type(values) is list:
-        out = []
-        for v in values:
-            if v is not None:  # null is not converted, so never replaced either
-                r = one(v)
-                if r is not _SKIP:
-                    out.append(r)
-        return out
-    if values is None:
-        return None
-    r = one(values)
-    return None if r is _SKIP else r
+    return convert_each(values, one, _SKIP)  # null is not converted, so never replaced either
 
 
 @expression("is-boolean", "VALUES(value-expression{1})", category="booleans",

@@ -18,7 +18,7 @@ import time
 import zoneinfo
 
 from dtl.errors import DTLRuntimeError
-from dtl.functions._common import first_is
+from dtl.functions._common import convert_each, first_is
 from dtl.functions.registry import expression
 from dtl.values import NS_PER_S, DateTime
 
@@ -35,21 +35,8 @@ def _map_skipping(values, fn):
 
     A single skipped value gives null; nulls are skipped without calling `fn`.
     """
-    if type(values) is list:
-        out = []
-        for v in values:
-            if v is not None:
-                r = fn(v)
-                if r is not _SKIP:
-                    out.append(r)
-        return out
-    if values is None:
-        return None
-    r = fn(values)
-    return None if r is _SKIP else r
+    return convert_each(values, fn, _SKIP)
 
-
-# -- instants and wall clocks ------------------------------------------------------------------
 
 def _split(dt: DateTime) -> tuple[_dt.datetime, int]:
     """The instant as (aware UTC datetime at whole seconds, nanoseconds into that second)."""

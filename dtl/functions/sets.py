@@ -18,24 +18,25 @@ def _keys(values: list) -> set:
     return {hkey(v) for v in values}
 
 
-@expression("difference", _SIG, category=CAT,
-            summary="The values of VALUES1 that are not in VALUES2, duplicates and order kept.")
-def difference(values1, values2):
+def _kept(values1, values2, inside: bool) -> list:
+    """The values of VALUES1 whose key is (or is not) among VALUES2's, in order."""
     values1 = as_list(values1)
     if not values1:
         return []
-    drop = _keys(as_list(values2))
-    return [v for v in values1 if hkey(v) not in drop]
+    keys = _keys(as_list(values2))
+    return [v for v in values1 if (hkey(v) in keys) is inside]
+
+
+@expression("difference", _SIG, category=CAT,
+            summary="The values of VALUES1 that are not in VALUES2, duplicates and order kept.")
+def difference(values1, values2):
+    return _kept(values1, values2, False)
 
 
 @expression("intersection", _SIG, category=CAT,
             summary="The values of VALUES1 that are also in VALUES2, duplicates and order kept.")
 def intersection(values1, values2):
-    values1 = as_list(values1)
-    if not values1:
-        return []
-    keep = _keys(as_list(values2))
-    return [v for v in values1 if hkey(v) in keep]
+    return _kept(values1, values2, True)
 
 
 @expression("intersects", _SIG, category=CAT,

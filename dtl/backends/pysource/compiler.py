@@ -255,13 +255,3 @@ def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     fn.__dtl_source__ = src
     fn.needs_env = bool(b.C)
     return fn
-
-
-def _slow_runner(fns):
-    def slow(env):
-        for f in fns:
-            r = f(env)
-            if r is not None:
-                return r
-        return None
-    return slow

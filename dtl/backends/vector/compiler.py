@@ -544,11 +544,6 @@ def _round(n, *args):
     return Col(n, arr=K.from_numpy(out, None if valid is None else ~valid))
 
 
-def _arg_order(fn):
-    """Kernels registered with the registry's argument order (params as written in DTL)."""
-    return fn
-
-
 KERNELS = {
     "upper": K.py_case("ascii_upper"),
     "lower": K.py_case("ascii_lower"),
