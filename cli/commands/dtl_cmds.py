@@ -151,7 +151,7 @@ def eval_cmd(expr, source, datasets, options):
 def transform_cmd(rules, input, datasets, options, fail_fast, errors_path, backend):
     """Run DTL RULES over entities: NDJSON in (INPUT, or - for stdin), NDJSON out (stdout).
 
-    Streams one entity at a time (the vector backend: batches of 10,000). An entity that
+    Streams one entity at a time (rules that run columnar: batches of 10,000). An entity that
     fails is reported with its _id and the rest go on; the exit code is 3 if any failed.
     """
     text, name = _read(rules)
@@ -163,7 +163,7 @@ def transform_cmd(rules, input, datasets, options, fail_fast, errors_path, backe
     failed = 0
     gc.disable()  # entities are acyclic: the cyclic GC only costs time here
     try:
-        if backend == "vector":
+        if t.batched:  # asked of the transform: on auto too, rules with a columnar join
             failed = _transform_batches(t, src, out, errs, fail_fast)
         else:
             failed = _transform_each(t, src, out, errs, fail_fast)
@@ -179,21 +179,28 @@ def _bad_json(errs, lineno, e):
     errs.write(json.dumps({"line": lineno, "error": f"invalid JSON: {e}"}) + "\n")
 
 
-def _apply_one(t, lineno, entity, out, errs) -> bool:
-    """Transform one entity and write its results, or report it; False if it failed."""
-    import dtl
+def _report(lineno, entity, got, out, errs) -> bool:
+    """Write one entity's outputs, or report its failure (`got` is an Exception); False if
+    it failed."""
     from dtl import transit
-    try:
-        results = t.apply(entity)
-    except dtl.DTLError as e:
+    if isinstance(got, Exception):
         eid = entity.get("_id") if isinstance(entity, dict) else None
         errs.write(json.dumps({"line": lineno, "_id": transit.encode(eid),
-                               "error": str(e)}) + "\n")
+                               "error": str(got)}) + "\n")
         return False
-    for r in results:
+    for r in got:
         out.write(transit.dumps(r))
         out.write("\n")
     return True
+
+
+def _apply_one(t, lineno, entity, out, errs) -> bool:
+    import dtl
+    try:
+        got = t.apply(entity)
+    except dtl.DTLError as e:
+        got = e
+    return _report(lineno, entity, got, out, errs)
 
 
 def _transform_each(t, src, out, errs, fail_fast) -> int:
@@ -217,14 +224,14 @@ def _transform_each(t, src, out, errs, fail_fast) -> int:
     return failed
 
 
-BATCH = 10_000  # entities per apply_batch: enough to amortize the columnar kernels
+BATCH = 10_000  # entities per batch: enough to amortize the columnar kernels
 
 
 def _transform_batches(t, src, out, errs, fail_fast) -> int:
-    """The vector backend: entities go through apply_batch BATCH at a time. A batch that
-    raises is rerun entity by entity, so the failing entity is named and the others still
-    come out; output and error lines keep the per-entity order."""
-    import dtl
+    """A transform that gains from batches (`Transform.batched`: columnar rules): entities
+    go through `apply_each` BATCH at a time, which gives per entity its outputs or its
+    failure, so the failing entity is named and the others still come out; output and error
+    lines keep the input order."""
     from dtl import transit
     failed = 0
     items = []  # (lineno, entity, JSON error or None), in input order
@@ -232,23 +239,13 @@ def _transform_batches(t, src, out, errs, fail_fast) -> int:
     def flush() -> bool:
         """Run the pending items; False if fail_fast stopped at a failure."""
         nonlocal failed
-        ents = [e for _, e, err in items if err is None]
-        try:
-            results = t.apply_batch(ents) if ents else []
-        except dtl.DTLError:
-            results = None
-        if results is not None:
-            for r in results:
-                out.write(transit.dumps(r))
-                out.write("\n")
+        results = iter(t.apply_each([e for _, e, err in items if err is None]))
         for lineno, e, err in items:
             if err is not None:
-                failed += 1
                 _bad_json(errs, lineno, err)
-            elif results is None and not _apply_one(t, lineno, e, out, errs):
-                failed += 1
-            else:
+            elif _report(lineno, e, next(results), out, errs):
                 continue
+            failed += 1
             if fail_fast:
                 return False
         items.clear()

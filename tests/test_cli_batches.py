@@ -1,0 +1,50 @@
+"""`dtl transform` asks the compiled transform whether batches pay (Transform.batched): on
+auto a rule with a columnar hops join runs as batches, a plain map entity by entity."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import dtl
+from cli.main import main
+
+JOIN = {"default": [["copy", "_id"], ["add", "n", ["count", ["hops", {
+    "datasets": ["orders o"], "where": ["eq", "_S._id", "o.c"]}]]],
+    ["add", "r", ["range", 0, 2, ["if", ["eq", "_S._id", "bad"], 0, 1]]]]}
+PLAIN = {"default": [["copy", "_id"], ["add", "n", ["upper", "_S._id"]]]}
+
+
+@pytest.mark.parametrize("rules,batched", [(JOIN, True), (PLAIN, False)])
+def test_transform_batches_when_the_transform_says_so(tmp_path, monkeypatch, rules, batched):
+    calls = []
+    real = dtl.Transform.apply_each
+    monkeypatch.setattr(dtl.Transform, "apply_each",
+                        lambda self, ents, **kw: calls.append(len(ents)) or real(self, ents, **kw))
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(rules))
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "orders.ndjson").write_text('{"_id": "o1", "c": "a"}\n{"_id": "o2", "c": "a"}\n')
+    inp = "".join(json.dumps({"_id": i}) + "\n" for i in ("a", "b", "c"))
+    res = CliRunner().invoke(main, ["transform", str(f), "-", "--datasets", str(tmp_path / "ds")],
+                             input=inp)
+    assert res.exit_code == 0, res.output
+    assert calls == ([3] if batched else [])
+    out = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [o["_id"] for o in out] == ["a", "b", "c"]
+    if batched:
+        assert [o["n"] for o in out] == [2, 0, 0]
+
+
+def test_a_failing_entity_in_a_batch_is_named_and_the_others_come_out(tmp_path):
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(JOIN))
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "orders.ndjson").write_text('{"_id": "o1", "c": "a"}\n')
+    inp = "".join(json.dumps({"_id": i}) + "\n" for i in ("a", "bad", "c"))
+    res = CliRunner().invoke(main, ["transform", str(f), "-", "--datasets", str(tmp_path / "ds")],
+                             input=inp)
+    assert res.exit_code == 3
+    assert [json.loads(x)["_id"] for x in res.stdout.splitlines()] == ["a", "c"]
+    err = json.loads(res.stderr)
+    assert err["_id"] == "bad" and err["line"] == 2 and "STEP cannot be 0" in err["error"]
