@@ -372,7 +372,8 @@ class Dataset:
             latest = self.index.latest(ids) if c["exists"] or c["deleted"] else [None] * n
             if pending:
                 latest = [pending.get(e, x) for e, x in zip(ids, latest)]
-            keep = [x is None or x[0] != h for x, h in zip(latest, hashes)]
+            keep = None if latest.count(None) == n else \
+                [x is None or x[0] != h for x, h in zip(latest, hashes)]
         else:
             latest, keep = [None] * n, None
         if keep is not None and not all(keep):
@@ -439,7 +440,7 @@ class Dataset:
         if self.fsync:
             segments.fsync_dir(self.dir)  # the rename must be durable before the commit line
         seq = self._commit(rec)["seq"]
-        self.index.apply(zip(g.ids, offs, g.dels, g.hashes, g.ts, g.prevs, g.bodies), seq)
+        self.index.apply_columns(g.ids, offs, g.dels, g.hashes, g.ts, g.prevs, g.bodies, seq)
         self._applied(seq)
         self._merge_small()
         return seq

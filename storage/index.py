@@ -86,6 +86,14 @@ def id_key(eid: str) -> bytes:
     return b
 
 
+def _keys(eids) -> list[bytes]:
+    """The index keys of ids (id_key, with the common case in one comprehension)."""
+    keys = [e.encode() for e in eids]
+    if not all(0 < len(k) <= MAX_KEY for k in keys):
+        keys = [k if 0 < len(k) <= MAX_KEY else id_key(e) for k, e in zip(keys, eids)]
+    return keys
+
+
 def _num_key(v) -> bytes:
     # DTL equality: 1 == 1.0 == Decimal(1); a decimal equals a float only when exactly equal
     t = type(v)
@@ -196,6 +204,37 @@ class Index:
         return db
 
     # -- writing -------------------------------------------------------------------------
+    def apply_columns(self, ids, offs, dels, hashes, ts, prevs, bodies, seq: int) -> None:
+        """`apply` for one commit given as columns: first versions only and no secondary
+        index (a fresh sink's full run) go in one sorted putmulti; anything else is apply."""
+        def general():
+            return self.apply(zip(ids, offs, dels, hashes, ts, prevs, bodies), seq)
+        if any(p is not None for p in prevs) or self.paths():
+            return general()
+        keys = _keys(ids)
+        pack = HEADER.pack
+        items = sorted(zip(keys, [pack(h, o, t, -1, d) + b for h, o, t, d, b in
+                                  zip(hashes, offs, ts, dels, bodies)]))
+        if any(a[0] == b[0] for a, b in zip(items, items[1:])):
+            return general()   # one key twice (hashed ids colliding): in commit order
+        de = sum(map(bool, dels))
+        txn = self.env.begin(write=True)
+        try:
+            if self._meta(txn, b"seq", 0) >= seq or self.paths(txn):
+                txn.abort()   # applied already / an index declared since: apply decides
+                return general()
+            counts = self._meta(txn, b"counts", {"exists": 0, "deleted": 0})
+            txn.cursor(db=self.primary).putmulti(items)
+            counts["exists"] += len(items) - de
+            counts["deleted"] += de
+            txn.put(b"counts", orjson.dumps(counts), db=self.meta)
+            txn.put(b"seq", orjson.dumps(seq), db=self.meta)
+        except BaseException:
+            txn.abort()
+            raise
+        txn.commit()
+        return None
+
     def apply(self, rows, seq: int) -> None:
         """Apply one commit's rows [(eid, offset, deleted, hash, ts, previous, body)] and mark
         commit `seq` applied, in one LMDB transaction (atomic with respect to crashes)."""
@@ -321,15 +360,16 @@ class Index:
             return None if v is None else entity(v)
 
     def latest(self, eids):
-        """[(hash, offset, deleted) or None] for each id (one read transaction)."""
-        out = []
-        with self.env.begin(buffers=True) as txn:
-            get, db, unpack = txn.get, self.primary, HEADER.unpack_from
-            for eid in eids:
-                k = eid.encode()
-                v = get(k if 0 < len(k) <= MAX_KEY else id_key(eid), db=db)
-                out.append(None if v is None else unpack(v))
-        return out
+        """[(hash, offset, ts, previous, deleted) or None] for each id (one read transaction,
+        one getmulti)."""
+        keys = _keys(eids)
+        with self.env.begin() as txn:
+            found = txn.cursor(db=self.primary).getmulti(keys)
+            if not found:
+                return [None] * len(keys)
+            unpack = HEADER.unpack_from
+            got = {k: unpack(v) for k, v in found}
+        return [got.get(k) for k in keys]
 
     def superseded(self, lo: int, hi: int, txn=None) -> list[int]:
         """Offsets in [lo, hi] that are no longer the latest version of their `_id`."""

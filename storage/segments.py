@@ -135,8 +135,10 @@ def write(table: pa.Table, directory: str, name: str, fsync: bool = True) -> int
     """Write a segment atomically: temp file, fsync, rename. Returns its size in bytes."""
     tmp = os.path.join(directory, f"tmp-{name}")
     with open(tmp, "wb") as f:
+        # no dictionary pages: ids, hashes and bodies are unique (a dictionary is built and
+        # then abandoned per column chunk), and plain pages write ~1.6x faster
         pq.write_table(table, f, compression="zstd", row_group_size=ROW_GROUP,
-                       write_statistics=["offset"])
+                       write_statistics=["offset"], use_dictionary=False)
         f.flush()
         if fsync:
             os.fsync(f.fileno())
