@@ -88,7 +88,7 @@ class Hub:
         self.clock = clock or time.time
         self.keep_going = keep_going
         self.store = Store(self.data_dir, fsync=fsync)
-        self.provider = StoreProvider(self.store)
+        self.provider = StoreProvider(self.store, declared=self.dataset_exists)
         self._chains: dict = {}
         self._trackers: dict = {}
         self._pumps: dict = {}
@@ -173,13 +173,30 @@ class Hub:
         if not self.push and pipe.sink.type not in LOCAL_SINKS:
             return "not pushed in a test run (its output is compared)"
         for ds in pipe.hops:
-            if self.config.writer(ds) is not None and not self._populated(ds):
+            if self.config.writer(ds) is not None and not self.dataset_populated(ds):
                 return f"hop dataset {ds!r} is not populated"
         if pipe.source is not None and pipe.source.get("require_populated_input"):
             for ds in pipe.reads:
-                if not self._populated(ds):
+                if not self.dataset_populated(ds):
                     return f"source dataset {ds!r} is not populated"
         return None
+
+    def dataset_populated(self, name) -> bool:
+        """Whether dataset `name` is populated as a node sees it: its populated flag, or a
+        writing pipe that populates it when loaded (a receiver, unless
+        `auto_populate_dataset` is false; a sink with `set_initial_offset: onload`)."""
+        w = self.config.writer(name)
+        if w is not None:
+            if (w.source is not None and w.source.type == "http_endpoint"
+                    and w.source.get("auto_populate_dataset", True) is not False):
+                return True
+            if w.sink is not None and w.sink.get("set_initial_offset") == "onload":
+                return True
+        return self._populated(name)
+
+    def dataset_exists(self, name) -> bool:
+        """As a node sees it: a pipe's sink dataset exists once the pipe is loaded."""
+        return self.config.writer(name) is not None or self.store.exists(name)
 
     def _populated(self, name) -> bool:
         if not self.store.exists(name):

@@ -185,6 +185,8 @@ class _Run:
                        start_time=self.hub.clock())
         self.chain = self.hub._chain(pipe)
         self.sink.begin(not incremental)
+        if self._initial_offset() == "initially":
+            self.sink.set_populated()
         self.max_consec = int(pipe.pump.get("max_consecutive_write_errors", 1) or 1)
         self.dead_letter = pipe.pump.get("dead_letter_dataset")
         self.incremental = incremental
@@ -227,7 +229,9 @@ class _Run:
             self.pump.save_state(state)
         res.deleted = n
         res.changed += n
-        if sink.populates and self.source.populated():
+        when = self._initial_offset()
+        if when in ("always", "initially", "onload") or (
+                when == "if-source-populated" and self.source.populated()):
             sink.set_populated()
         res.seconds = time.perf_counter() - self.t0
         self.log.event("pump-completed", self.run_id, sync_type=res.sync_type,
@@ -237,6 +241,13 @@ class _Run:
                                 "entities.entities_last_run": res.read,
                                 "entities.write_errors_last_run": res.errors,
                                 "dependencies.queued_last_run": res.queued})
+
+    def _initial_offset(self):
+        """The dataset sink's `set_initial_offset` (configuration-sinks-dataset.rst): when its
+        dataset becomes populated; other sinks populate nothing."""
+        if not self.sink.populates:
+            return "never"
+        return str(self.pipe.sink.get("set_initial_offset") or "if-source-populated")
 
     def failed(self, ex):
         import traceback

@@ -18,8 +18,11 @@ _RESERVED = ("_updated", "_ts", "_hash", "_previous")
 
 
 class StoreProvider:
-    def __init__(self, store: Store | str | None = None):
+    def __init__(self, store: Store | str | None = None, declared=None):
+        """`declared(name)`: whether a dataset not stored yet exists all the same (a hub's
+        sink datasets exist once their pipes are loaded: hops into them find nothing)."""
         self.store = store if isinstance(store, Store) else Store(store)
+        self.declared = declared
         self._open: dict = {}
         self._derived: dict = {}   # dataset -> (Dataset handle, index commit seq, cache)
 
@@ -61,7 +64,8 @@ class StoreProvider:
         return LatestColumns(ds)
 
     def has_dataset(self, dataset):
-        return self.store.exists(dataset)
+        return self.store.exists(dataset) or (self.declared is not None
+                                              and self.declared(dataset))
 
     def get(self, dataset, entity_id):
         ds = self._ds(dataset)

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 
 def make_source(hub, pipe):
+    s = _make(hub, pipe)
+    s.dataset_populated = hub.dataset_populated
+    s.dataset_exists = hub.dataset_exists
+    return s
+
+
+def _make(hub, pipe):
     src = pipe.source
     bs = int(pipe.get("batch_size", 100) or 100)
     t = src.type if src is not None else "embedded"

@@ -24,6 +24,27 @@ class Source:
     is_chronological: bool = False
     datasets: tuple = field(default_factory=tuple)   # datasets read (for populated checks)
     on_event = None   # set by the pump: on_event(kind, message, **fields) (connector retries)
+    # set by make_source: how the hub sees a dataset (name -> bool)
+    dataset_populated = None
+    dataset_exists = None
+
+    def _ds_populated(self, name) -> bool:
+        if self.dataset_populated is not None:
+            return self.dataset_populated(name)
+        store = getattr(self, "store", None)
+        if store is None or not store.exists(name):
+            return False
+        ds = store.open(name)
+        try:
+            return ds.populated
+        finally:
+            ds.close()
+
+    def _ds_exists(self, name) -> bool:
+        if self.dataset_exists is not None:
+            return self.dataset_exists(name)
+        store = getattr(self, "store", None)
+        return store is not None and store.exists(name)
 
     def read(self, since):  # pragma: no cover - interface
         raise NotImplementedError
@@ -57,6 +78,21 @@ class Source:
 
     def close(self):
         pass
+
+
+def inputs_populated(component, names, populated, exists) -> bool:
+    """Populated rule of the multi-dataset sources (merge, merge_datasets, union_datasets):
+    every dataset of `initial_datasets` (default: `datasets`) is populated; one that does not
+    exist (no pipe writes it, nothing stored) is skipped unless `ignore_non_existent_datasets`
+    is false (configuration-sources-merge.rst)."""
+    initial = [str(d).split()[0] for d in (component.get("initial_datasets") or names)]
+    ignore = component.get("ignore_non_existent_datasets", True) is not False
+    for n in initial:
+        if ignore and not exists(n):
+            continue
+        if not populated(n):
+            return False
+    return True
 
 
 def chunks(iterable, size):

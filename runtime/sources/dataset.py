@@ -41,8 +41,7 @@ class DatasetSource(Source):
         return [] if ds is None else ds.lookup(tuple(path), values)
 
     def populated(self):
-        ds = self._open()
-        return ds is not None and ds.populated
+        return self._ds_populated(self.name)
 
     def close(self):
         if self._ds is not None:

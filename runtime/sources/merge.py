@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from dtl.provider import path_values
 from dtl.values import NI
 from runtime.config.model import thaw
-from runtime.sources.base import Batch, Source, chunks
+from runtime.sources.base import Batch, Source, chunks, inputs_populated
 from storage.index import value_key
 
 INTERNAL = ("_updated", "_ts", "_hash", "_previous", "_deleted")
@@ -30,6 +30,7 @@ INTERNAL = ("_updated", "_ts", "_hash", "_previous", "_deleted")
 
 class MergeSource(Source):
     def __init__(self, pipe, component, batch_size, store):
+        self.component = component
         specs = [s.split() for s in component["datasets"]]
         super().__init__(pipe, batch_size, supports_since=True, is_chronological=True,
                          datasets=tuple(s[0] for s in specs))
@@ -76,8 +77,8 @@ class MergeSource(Source):
         return ds
 
     def populated(self):
-        return all(self._open(i) is not None and self._open(i).populated
-                   for i in range(len(self.names)))
+        return inputs_populated(self.component, self.names, self._ds_populated,
+                                self._ds_exists)
 
     def close(self):
         for ds in self._ds.values():

@@ -7,11 +7,12 @@ sink's hash check makes repeated ids harmless, and the later dataset's version w
 
 from __future__ import annotations
 
-from runtime.sources.base import Batch, Source, chunks
+from runtime.sources.base import Batch, Source, chunks, inputs_populated
 
 
 class UnionSource(Source):
     def __init__(self, pipe, component, batch_size, store, merge=False):
+        self.component = component
         names = tuple(str(d).split()[0] for d in component["datasets"])
         super().__init__(pipe, batch_size, supports_since=True, is_chronological=True,
                          datasets=names)
@@ -47,7 +48,8 @@ class UnionSource(Source):
         return {n: (self._open(n).last_offset if self._open(n) else -1) for n in self.datasets}
 
     def populated(self):
-        return all(self._open(n) is not None and self._open(n).populated for n in self.datasets)
+        return inputs_populated(self.component, self.datasets, self._ds_populated,
+                                self._ds_exists)
 
     def dependents(self, path, values):
         keys = set()

@@ -20,7 +20,8 @@ def _sink(name, *props, base=COMMON, **kw):
 _DATASET_COMMON = (
     p("dataset", STR),  # the pipe `_id` when absent (filled as a default)
     p("set_initial_offset", STR, "if-source-populated",
-      enum=("if-source-populated", "if-sink-empty", "onload", "never")),
+      enum=("if-source-populated", "never", "always", "initially", "onload",
+           "if-sink-empty")),
     p("indexes", STRS, []), p("bitset_commit_interval", INT, 1000000, min=1),
 )
 
