@@ -40,11 +40,17 @@ leaf = st.one_of(st.sampled_from([f"_S.{p}" for p in PROPS] + ["_S.a.x", "_S.b.x
                                                       "-é", ["list"]]))
 
 
+# the functions drawn with one and with two arguments (tests/test_capabilities.py checks that
+# every vector kernel is among them), besides if, round with digits, first-of-split, concat
+ONE = ("upper", "lower", "first", "is-null", "is-not-null", "count", "sum",
+       "sorted-descending", "string", "length")
+TWO = ("plus", "minus", "multiply", "+", "-", "*", "eq", "neq", "gt", "gte", "lt", "lte",
+       "split", "if-null", "concat", "round")
+
+
 def call(children):
-    one = st.sampled_from(["upper", "lower", "first", "is-null", "is-not-null", "count",
-                           "sum", "sorted-descending", "string", "length"])
-    two = st.sampled_from(["plus", "minus", "multiply", "+", "-", "*", "eq", "neq", "gt",
-                           "gte", "lt", "lte", "split", "if-null", "concat", "round"])
+    one = st.sampled_from(ONE)
+    two = st.sampled_from(TWO)
     return st.one_of(
         st.tuples(one, children).map(lambda t: [t[0], t[1]]),
         st.tuples(two, children, children).map(lambda t: [t[0], t[1], t[2]]),

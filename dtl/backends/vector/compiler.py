@@ -235,6 +235,8 @@ class VectorCompiler:
         """`fn(batch, argument columns) -> Col`: the kernel where it applies, else the
         registry function per row."""
         kernel = KERNELS.get(node.name)
+        if kernel is not None and not _takes(kernel, 1 + len(node.args)):
+            kernel = None  # e.g. ["split", X]: the kernel wants the separator given
         row = self.row_call(node)
 
         def fn(b, cols):
@@ -542,6 +544,16 @@ def _round(n, *args):
         for i in np.nonzero(~ok)[0]:
             out[i] = round_(float(x[i]), d)
     return Col(n, arr=K.from_numpy(out, None if valid is None else ~valid))
+
+
+def _takes(fn, n: int) -> bool:
+    """Whether `fn` can be called with n positional arguments."""
+    import inspect
+    try:
+        inspect.signature(fn).bind(*range(n))
+        return True
+    except TypeError:
+        return False
 
 
 KERNELS = {
