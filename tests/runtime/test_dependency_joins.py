@@ -119,3 +119,22 @@ def test_chain_back_through_an_expression_on_an_earlier_alias(make_hub):
     hub.post("city", [{"_id": "c9", "name": "x", "pop": 9}])         # via home: p3 only
     s = hub.run()
     assert s["out"].queued == 1 and _out(hub)["p3"] == [3, 9]
+
+
+def test_or_join_pipe_runs_columnar_over_a_stored_dataset(make_hub):
+    spec = {"datasets": ["item i"], "where": ["or", ["eq", "_S._id", "i.owner"],
+                                              ["eq", "_S.team", "i.team"]]}
+    pipe = {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "person"},
+            "transform": {"type": "dtl", "rules": {"default": [
+                ["copy", "_id"], ["add", "j", ["hops", spec]],
+                ["add", "m", "_T.j._id"], ["add", "n", ["count", "_T.j"]], ["remove", "j"]]}}}
+    hub = make_hub([receiver("person"), receiver("item"), pipe])
+    hub.post("person", [{"_id": f"p{i}", "team": f"t{i % 2}"} for i in range(4)])
+    hub.post("item", [{"_id": "i1", "owner": "p0"}, {"_id": "i2", "team": "t1", "owner": "p3"},
+                      {"_id": "i0", "owner": ["p1", "p0"], "team": "t0"}])
+    assert hub.run().ok
+    assert _out(hub) == {"p0": ["i0", "i1"], "p1": ["i0", "i2"], "p2": ["i0"], "p3": ["i2"]}
+    hub.post("item", [{"_id": "i2", "team": "t0"}])   # leaves t1 and p3, joins t0
+    s = hub.run()
+    assert s["out"].queued == 4
+    assert _out(hub) == {"p0": ["i0", "i1", "i2"], "p1": ["i0"], "p2": ["i0", "i2"], "p3": []}

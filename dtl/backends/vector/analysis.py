@@ -33,13 +33,14 @@ def hops_reason(call: Call) -> str | None:
         steps, filters = plan_hops(spec)
     except Exception:
         return "hops plan error"
-    if any(s.simple is None for s in steps):
-        return "hops with an or-join"
-    if any(s.simple.path is None for s in steps):
+    branches = [b for s in steps for b in s.branches]
+    if any(b.extra for b in branches):
+        return "hops with an or-join whose branches add conditions"
+    if any(b.path is None for b in branches):
         return "hops join on an expression of the dataset alias"
     if len(spec.datasets) != 1 or spec.subsets or spec.returns is not None or spec.options:
         return "hops beyond one plain eq join"
-    if filters or expr_reason(steps[0].simple.bound_side) is not None:
+    if filters or any(expr_reason(b.bound_side) is not None for b in branches):
         return "hops beyond one plain eq join"
     return None
 

@@ -20,7 +20,7 @@ from dtl.backends.vector import joins
 from dtl.backends.vector import numba_kernels as NB
 from dtl.backends.vector import string_kernels as SK
 from dtl.backends.vector.columns import Col, MISSING, from_values
-from dtl.functions.hops import is_plain_path, join_keys, plan_hops
+from dtl.functions.hops import _union, is_plain_path, join_keys, plan_hops
 from dtl.functions.nulls import is_nullish
 from dtl.ir.nodes import Call, Literal, Path
 from dtl.paths import walk_path
@@ -343,26 +343,15 @@ class VectorCompiler:
         return ev
 
     def hops(self, node):
-        """One eq join as batched index lookups: one provider call for the batch's keys."""
+        """One eq join, or an `or` of eq joins, as batched index lookups: one probe of the
+        dataset view per branch (or one provider call for the batch's keys)."""
         spec = node.args[0]
         (step,), _ = plan_hops(spec)
-        branch = step.simple
-        keys_of = self.expr(branch.bound_side)
-        plain = is_plain_path(branch.bound_side)
-        dataset, path = step.dataset, tuple(branch.path)
+        dataset = step.dataset
+        branches = [(self.expr(br.bound_side), is_plain_path(br.bound_side), tuple(br.path))
+                    for br in step.branches]
 
-        def ev(b):
-            prov = b.ctx.provider
-            if not prov.has_dataset(dataset):
-                raise LookupError(dataset)  # the closure rerun reports it properly
-            kc = keys_of(b)
-            v = joins.view(prov, dataset)
-            got = joins.join(v, path, kc, b.n) if v is not None else None
-            if got is not None:
-                col = Col(b.n)
-                col.join = joins.Joined(v, *got)
-                return col
-            keys = [join_keys(v, plain) for v in kc.values()]
+        def lookups(prov, keys, path):
             each = getattr(prov, "lookup_each", None)
             singles = [k[0] for k in keys if len(k) == 1]
             found = iter(each(dataset, path, singles) if each is not None else
@@ -375,7 +364,31 @@ class VectorCompiler:
                     out.append([])
                 else:
                     out.append(prov.lookup(dataset, path, k))
-            return Col(b.n, py=out)
+            return out
+
+        def ev(b):
+            prov = b.ctx.provider
+            if not prov.has_dataset(dataset):
+                raise LookupError(dataset)  # the closure rerun reports it properly
+            kcs = [keys_of(b) for keys_of, _, _ in branches]
+            v = joins.view(prov, dataset)
+            got = []
+            if v is not None:
+                for kc, (_, _, path) in zip(kcs, branches):
+                    g = joins.join(v, path, kc, b.n)
+                    if g is None:
+                        break
+                    got.append(g)
+            if v is not None and len(got) == len(branches):
+                col = Col(b.n)
+                col.join = joins.Joined(v, *(got[0] if len(got) == 1 else
+                                             joins.union(got, b.n)))
+                return col
+            per = [lookups(prov, [join_keys(x, plain) for x in kc.values()], path)
+                   for kc, (_, plain, path) in zip(kcs, branches)]
+            if len(per) == 1:
+                return Col(b.n, py=per[0])
+            return Col(b.n, py=[_union(rows) for rows in zip(*per)])
         return ev
 
     # -- transforms -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Columnar `hops` for one eq join between a source path and a dataset alias path.
+"""Columnar `hops` for one eq join between a source path and a dataset alias path, or an `or`
+of such joins (the union of their results per row, `union`).
 
 The joined dataset gets a columnar copy once per provider and dataset content (kept in the
 provider's `derived` cache): its live entities in `_id` order, per-property columns, and per
@@ -150,6 +151,21 @@ def join(v: DatasetView, path, keys: Col, n):
     out = np.empty(bound, np.int64)
     NB.join_gather(row_offs, valid, kidx, koffs, kpos, out_offs, out)
     return out_offs, out[:out_offs[-1]]
+
+
+def union(parts, n):
+    """(offsets, positions) per row: the union of several joins' (offsets, positions), each
+    position once, ascending (view positions are in `_id` order, the order of an or-join)."""
+    rows, pos = [], []
+    for offs, p in parts:
+        rows.append(np.repeat(np.arange(n, dtype=np.int64), np.diff(offs)))
+        pos.append(p)
+    rows, pos = np.concatenate(rows), np.concatenate(pos)
+    m = int(pos.max()) + 1 if len(pos) else 1
+    key = np.unique(rows * m + pos)
+    out_offs = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(key // m, minlength=n), out=out_offs[1:])
+    return out_offs, key % m
 
 
 class Joined:
