@@ -84,7 +84,7 @@ def decode_since(token, shards: int) -> list[int]:
     ValueError naming what is wrong."""
     if token is None or (type(token) is int and token == -1):
         return [-1] * shards
-    if type(token) is not str or not token.startswith(TOKEN):
+    if not isinstance(token, str) or not token.startswith(TOKEN):
         raise ValueError(f"since {token!r} is not a partitioned dataset's position "
                          f"(expected a token like {encode_since([-1] * shards)!r})")
     try:
@@ -95,6 +95,66 @@ def decode_since(token, shards: int) -> list[int]:
         raise ValueError(f"since token {token!r} has {len(offs)} offsets; the dataset has "
                          f"{shards} shards")
     return offs
+
+
+def _offsets(x) -> list[int] | None:
+    if isinstance(x, str) and x.startswith(TOKEN):
+        try:
+            return [int(v) for v in x[len(TOKEN):].split(",")]
+        except ValueError:
+            return None
+    return None
+
+
+class Position(str):
+    """A position in a partitioned dataset: a since token (a `str`, so pipe states and the
+    API carry it as they carry any token). Entities read from a partitioned dataset have one
+    as `_updated` (the position after them: where a reader that stops there resumes) and
+    `_previous` (the shard-local offset of the previous version, the other shards at -1), so
+    code that keeps `_updated` of the last entity read as its position, or compares it with a
+    limit, works as on one dataset. `p > t`: `p` is past `t` in some shard (not covered by
+    it); an integer `t` stands for every shard at `t`."""
+
+    __slots__ = ()
+
+    def _pair(self, other):
+        a = _offsets(self)
+        if type(other) is int:
+            b = [other] * len(a)
+        else:
+            b = _offsets(other)
+        if a is None or b is None or len(a) != len(b):
+            return None
+        return a, b
+
+    def _after(self, other):
+        p = self._pair(other)
+        if p is None:
+            return NotImplemented
+        return any(x > y for x, y in zip(*p))
+
+    def __gt__(self, other):
+        return self._after(other)
+
+    def __le__(self, other):
+        r = self._after(other)
+        return r if r is NotImplemented else not r
+
+    def __lt__(self, other):
+        r = self.__le__(other)
+        return r if r is NotImplemented else r and _offsets(self) != self._pair(other)[1]
+
+    def __ge__(self, other):
+        r = self.__lt__(other)
+        return r if r is NotImplemented else not r
+
+    __hash__ = str.__hash__
+
+
+def _single(k: int, n: int, off) -> Position | None:
+    if off is None:
+        return None
+    return Position(TOKEN + ",".join(str(off) if j == k else "-1" for j in range(n)))
 
 
 class _Index:
@@ -289,7 +349,34 @@ class PartitionedDataset:
     def get(self, entity_id):
         if type(entity_id) is not str:
             return None
-        return self.shard(entity_id).get(entity_id)
+        k = shard_of(entity_id, self.n)
+        e = self.shards[k].get(entity_id)
+        if e is not None:
+            self._positions(e, k)
+        return e
+
+    def _positions(self, e, k):
+        """`_updated`/`_previous` of an entity of shard k as positions of this dataset."""
+        if "_updated" in e:
+            e["_updated"] = _single(k, self.n, e["_updated"])
+        if e.get("_previous") is not None:
+            e["_previous"] = _single(k, self.n, e["_previous"])
+
+    def version_at(self, offset, _cache=None):
+        """The version at a position with one shard's offset (an entity's `_previous`)."""
+        offs = _offsets(offset)
+        if offs is None or len(offs) != self.n:
+            raise ValueError(f"{offset!r} is not a position in partitioned dataset "
+                             f"{self.name!r}")
+        ks = [k for k, o in enumerate(offs) if o != -1]
+        if len(ks) != 1:
+            return None
+        k = ks[0]
+        cache = None if _cache is None else _cache.setdefault(("shard", k), {})
+        e = self.shards[k].version_at(offs[k], cache)
+        if e is not None:
+            self._positions(e, k)
+        return e
 
     def live(self, ids) -> list[bool]:
         return [self.shard(e).live([e])[0] for e in ids]
@@ -304,18 +391,28 @@ class PartitionedDataset:
         the current one at where it ended when read, the current one at its last entity and
         the later ones where `since` had them."""
         pos = decode_since(since, self.n)
+        n = self.n
         for k, s in enumerate(self.shards):
             buf = []
+            # positions of this shard's entities: the earlier shards where they ended, this
+            # one at the entity, the later ones where `since` had them
+            pre = TOKEN + "".join(f"{o}," for o in pos[:k])
+            suf = "".join(f",{o}" for o in pos[k + 1:])
+            pre1, suf1 = TOKEN + "-1," * k, ",-1" * (n - k - 1)
+            last = pos[k]
             for e in s.entities(since=pos[k], history=history, deleted=deleted,
                                 batch_size=max(batch_size, 1024)):
+                last = e["_updated"]
+                e["_updated"] = Position(f"{pre}{last}{suf}")
+                if e.get("_previous") is not None:
+                    e["_previous"] = Position(f"{pre1}{e['_previous']}{suf1}")
                 buf.append(e)
                 if len(buf) >= batch_size:
-                    pos[k] = buf[-1]["_updated"]
-                    yield buf, encode_since(pos)
+                    yield buf, Position(buf[-1]["_updated"])
                     buf = []
             if buf:
-                pos[k] = buf[-1]["_updated"]
-                yield buf, encode_since(pos)
+                yield buf, Position(buf[-1]["_updated"])
+            pos[k] = last
 
     def entities(self, since=None, history=False, deleted=True, limit=None, batch_size=8192):
         left = limit

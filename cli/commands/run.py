@@ -44,8 +44,20 @@ def _data_dir(config_dir, data):
               show_default=True)
 @click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
               show_default=True, help="The DTL backend pipes run on.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True,
+              help="Where pump runs happen: this process, or tasks on a Dask distributed "
+                   "cluster, one per dataset shard (docs/scale-out.md).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="--executor dask: worker processes of the local cluster on 127.0.0.1 "
+                   "(default 2).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="--executor dask: use the running scheduler at ADDRESS (tcp://host:port) "
+                   "instead of starting a local cluster.")
+@click.option("--shards", type=click.IntRange(1, 4096), default=None,
+              help="--executor dask: shards of new sink datasets (default: --workers).")
 def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fresh, keep_going,
-            show, fmt, backend):
+            show, fmt, backend, executor, workers, scheduler, shards):
     """Run every pipe of a configuration in dependency order until nothing changes, showing
     progress and a summary of entities in/out/errors per pipe. A pipe with configuration
     errors does not run and a failing pipe stops alone; the others run. Exit 0 ok, 1 the
@@ -79,7 +91,29 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
     if refused:
         click.echo(str(ConfigError(refused, [], dict(cfg.texts))), err=True)
         sys.exit(1)
-    hub = Hub(cfg, data, keep_going=keep_going, roots=roots)
+    if executor == "local" and (workers or scheduler or shards):
+        click.echo("--workers, --scheduler and --shards need --executor dask", err=True)
+        sys.exit(2)
+    if executor == "dask" and watch:
+        click.echo("--watch runs with the local executor only (for now)", err=True)
+        sys.exit(2)
+    if executor == "dask":
+        from runtime.executor import DistributedHub
+        from runtime.executor.engine import DaskEngine, EngineMissing
+        try:
+            engine = DaskEngine(workers=workers or 2, address=scheduler)
+        except EngineMissing as e:
+            click.echo(str(e), err=True)
+            sys.exit(2)
+        except OSError as e:
+            click.echo(f"error: the dask cluster did not start: {e}", err=True)
+            sys.exit(EXIT_IO)
+        hub = DistributedHub(cfg, data, engine=engine, shards=shards or workers or 2,
+                             config_dir=config_dir, allow_paths=allow_paths, profile=profile,
+                             backend=backend, keep_going=keep_going, roots=roots)
+    else:
+        engine = None
+        hub = Hub(cfg, data, keep_going=keep_going, roots=roots)
     try:
         if watch:
             _watch(hub, pipes or None, fmt)
@@ -109,6 +143,8 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
         sys.exit(EXIT_IO)
     finally:
         hub.close()
+        if engine is not None:
+            engine.close()
 
 
 def _run(hub, pipes, until_stable, full, live):

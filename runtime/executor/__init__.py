@@ -1,0 +1,204 @@
+"""Executors: where a hub's pump runs happen (docs/scale-out.md).
+
+* `local` (the default and the reference): `runtime.hub.Hub` runs every pump in this process.
+* `dask`: `DistributedHub` runs the same passes in the same pipe order, but each pump run is
+  one task per shard of its partitioned source on a Dask distributed cluster (a local one on
+  127.0.0.1 with `workers` processes, or an existing scheduler's); a pipe that cannot run by
+  shard runs whole, as one task.
+
+    from runtime.executor import DistributedHub
+    from runtime.executor.engine import DaskEngine
+    hub = DistributedHub(cfg, data_dir, engine=DaskEngine(workers=2), shards=2)
+    hub.run()
+
+Which pipes run by shard: a `dataset` source over a partitioned dataset and a `dataset` sink
+partitioned into as many shards (new sink datasets are laid out with `shards` shards before the
+first run). The shard tasks write each its own shard; when a transform moves an entity to another
+shard (a changed `_id`) the tasks stop before writing it, and the pipe runs whole from then on
+(remembered in `<data>/executor/whole.json`), with a full run the first time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+
+from runtime.execlog import log_name
+from runtime.hub import Hub
+from runtime.pump import PipeRun
+from runtime.executor.task import TaskResult, TaskSpec, run_task
+
+EXECUTORS = ("local", "dask")
+
+
+class DistributedHub(Hub):
+    def __init__(self, config, data_dir, *, engine, shards=2, config_dir=None, allow_paths=(),
+                 profile=None, backend="auto", task_hook=None, **kw):
+        super().__init__(config, data_dir, **kw)
+        self.config_dir = os.path.abspath(str(config_dir or config.root))
+        self.data_dir = os.path.abspath(self.data_dir)
+        self.engine = engine
+        self.shards = int(shards)
+        self.allow_paths = tuple(str(p) for p in allow_paths)
+        self.profile = profile
+        self.backend = backend
+        self.fsync = kw.get("fsync", True)
+        self.task_hook = task_hook        # tests: edit each TaskSpec before it is submitted
+        self.fingerprint = _fingerprint(config)
+        self.tasks: list[TaskResult] = []     # every task result of this hub (bench, tests)
+        self._whole_path = os.path.join(self.data_dir, "executor", "whole.json")
+
+    # -- layout ---------------------------------------------------------------------------------
+    def prepare(self, pipes=None):
+        """Lay out the sink datasets that do not exist yet as `shards` shards."""
+        for p in self.config.pipes_in_order():
+            if pipes is not None and p.id not in pipes:
+                continue
+            if not self.runnable(p) or p.sink.type != "dataset":
+                continue
+            name = p.writes[0] if p.writes else p.id
+            if not self.store.exists(name):
+                self.store.create_partitioned(name, self.shards)
+
+    def run(self, pipes=None, **kw):
+        self.prepare(pipes)
+        return super().run(pipes, **kw)
+
+    def pump(self, pipe_id):
+        p = self._pumps.get(pipe_id)
+        if p is None:
+            p = self._pumps[pipe_id] = RemotePump(self, self._pipe(pipe_id))
+        return p
+
+    # -- which pipes run by shard -----------------------------------------------------------------
+    def whole_pipes(self) -> dict:
+        try:
+            with open(self._whole_path, "rb") as f:
+                return json.loads(f.read())
+        except FileNotFoundError:
+            return {}
+
+    def _mark_whole(self, pipe_id, why):
+        d = self.whole_pipes()
+        d[pipe_id] = why
+        os.makedirs(os.path.dirname(self._whole_path), exist_ok=True)
+        tmp = self._whole_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(d, f, indent=1, sort_keys=True)
+        os.replace(tmp, self._whole_path)
+
+    def shards_of(self, pipe) -> int | None:
+        """The shard count a pipe runs by, or None: it runs whole."""
+        if pipe.id in self.whole_pipes():
+            return None
+        src, sink = pipe.source, pipe.sink
+        if src is None or src.type != "dataset" or sink is None or sink.type != "dataset":
+            return None
+        sname, oname = src["dataset"], (pipe.writes[0] if pipe.writes else pipe.id)
+        st = self.store
+        if sname == oname or not (st.exists(sname) and st.exists(oname)):
+            return None
+        if not (st.is_partitioned(sname) and st.is_partitioned(oname)):
+            return None
+        from storage import partitioned
+        n = partitioned.read_layout(st._dir(sname))["shards"]
+        return n if partitioned.read_layout(st._dir(oname))["shards"] == n else None
+
+    def spec(self, pipe, full, shard=None) -> TaskSpec:
+        s = TaskSpec(config_dir=self.config_dir, data_dir=self.data_dir, pipe_id=pipe.id,
+                     fingerprint=self.fingerprint, profile=self.profile,
+                     allow_paths=self.allow_paths, fsync=self.fsync,
+                     keep_going=self.keep_going, backend=self.backend, full=full, shard=shard)
+        if self.task_hook is not None:
+            self.task_hook(s)
+        return s
+
+    def submit(self, specs) -> list[TaskResult]:
+        outs = self.engine.map(run_task, specs)
+        self.tasks.extend(o for o in outs if isinstance(o, TaskResult))
+        return outs
+
+
+class RemotePump:
+    """A pump whose runs are tasks (the Hub.run loop calls `run` as it calls Pump.run)."""
+
+    def __init__(self, hub, pipe):
+        from runtime.execlog import ExecLog
+        self.hub, self.pipe = hub, pipe
+        self.log = ExecLog(hub.store, pipe.id, clock=hub.clock)
+
+    def run(self, *, full=False, keep_going=False, progress=None) -> PipeRun:
+        hub, pipe = self.hub, self.pipe
+        res = PipeRun(pipe.id)
+        why = hub.skip_reason(pipe)
+        if why:
+            res.status, res.reason = "skipped", why
+            return res
+        t0 = time.perf_counter()
+        n = hub.shards_of(pipe)
+        if n is not None:
+            outs = hub.submit([hub.spec(pipe, full, (k, n)) for k in range(n)])
+            foreign = [o.foreign for o in outs if isinstance(o, TaskResult) and o.foreign]
+            if foreign:
+                # a transform that moves entities between shards: the pipe runs whole, from the
+                # start (its shard states are not a whole run's)
+                hub._mark_whole(pipe.id, f"output _id {foreign[0]!r} of another shard")
+                outs = [o for o in outs if not isinstance(o, TaskResult) or not o.foreign]
+                self._combine(res, outs, keep_run=False)
+                outs = hub.submit([hub.spec(pipe, True)])
+        else:
+            outs = hub.submit([hub.spec(pipe, full)])
+        self._combine(res, outs)
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    def _combine(self, res, outs, keep_run=True):
+        events, dead = [], {}
+        for o in outs:
+            if not isinstance(o, TaskResult):
+                res.status = "failed"
+                res.reason = f"a task of pipe {self.pipe.id!r} did not finish: " \
+                             f"{type(o).__name__}: {o}"
+                continue
+            events.extend(o.events)
+            for name, rows in o.dead.items():
+                dead.setdefault(name, []).extend(rows)
+            if not keep_run:
+                continue
+            r = o.run
+            for k in ("read", "written", "changed", "errors", "deleted", "queued"):
+                setattr(res, k, getattr(res, k) + int(r.get(k) or 0))
+            if r.get("sync_type") == "full" or not res.sync_type:
+                res.sync_type = r.get("sync_type") or res.sync_type
+            if r.get("status") == "failed" and res.status != "failed":
+                res.status, res.reason = "failed", r.get("reason")
+            res.error_events.extend(r.get("error_events") or ())
+        self._write(events, dead)
+
+    def _write(self, events, dead):
+        if events:
+            ds = self.hub.store.open(log_name(self.pipe.id), writer=True, create=True)
+            try:
+                ds.append(events, force=True)
+                if not ds.populated:
+                    ds.set_populated(True)
+            finally:
+                ds.close()
+        for name, rows in dead.items():
+            ds = self.hub.store.open(name, writer=True, create=True)
+            try:
+                ds.append(rows, force=True)
+                if not ds.populated:
+                    ds.set_populated(True)
+            finally:
+                ds.close()
+
+
+def _fingerprint(config) -> str:
+    h = hashlib.sha256()
+    for k, v in sorted(dict(getattr(config, "texts", {}) or {}).items()):
+        h.update(str(k).encode())
+        h.update(str(v).encode())
+    return h.hexdigest()[:16]
