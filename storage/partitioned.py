@@ -117,32 +117,35 @@ class Position(str):
 
     __slots__ = ()
 
-    def _pair(self, other):
+    def _cmp(self, other):
+        """(a, b) to compare: offset lists, or the furthest shard and an integer."""
         a = _offsets(self)
+        if a is None:
+            return None
         if type(other) is int:
-            b = [other] * len(a)
-        else:
-            b = _offsets(other)
-        if a is None or b is None or len(a) != len(b):
+            return max(a), other
+        b = _offsets(other)
+        if b is None or len(a) != len(b):
             return None
         return a, b
 
-    def _after(self, other):
-        p = self._pair(other)
+    def __gt__(self, other):            # past `other` in some shard
+        p = self._cmp(other)
         if p is None:
             return NotImplemented
-        return any(x > y for x, y in zip(*p))
+        a, b = p
+        return a > b if type(b) is int else any(x > y for x, y in zip(a, b))
 
-    def __gt__(self, other):
-        return self._after(other)
-
-    def __le__(self, other):
-        r = self._after(other)
+    def __le__(self, other):            # covered by `other`
+        r = self.__gt__(other)
         return r if r is NotImplemented else not r
 
     def __lt__(self, other):
-        r = self.__le__(other)
-        return r if r is NotImplemented else r and _offsets(self) != self._pair(other)[1]
+        p = self._cmp(other)
+        if p is None:
+            return NotImplemented
+        a, b = p
+        return a < b if type(b) is int else (all(x <= y for x, y in zip(a, b)) and a != b)
 
     def __ge__(self, other):
         r = self.__lt__(other)
@@ -244,7 +247,7 @@ class PartitionedDataset:
 
     @property
     def last_offset(self) -> str:
-        return encode_since(self.offsets())
+        return Position(encode_since(self.offsets()))
 
     @property
     def populated(self) -> bool:

@@ -110,7 +110,8 @@ class DistributedHub(Hub):
         s = TaskSpec(config_dir=self.config_dir, data_dir=self.data_dir, pipe_id=pipe.id,
                      fingerprint=self.fingerprint, profile=self.profile,
                      allow_paths=self.allow_paths, fsync=self.fsync,
-                     keep_going=self.keep_going, backend=self.backend, full=full, shard=shard)
+                     keep_going=self.keep_going, backend=self.backend, full=full,
+                     push=self.push, shard=shard)
         if self.task_hook is not None:
             self.task_hook(s)
         return s
@@ -153,6 +154,58 @@ class RemotePump:
         self._combine(res, outs)
         res.seconds = time.perf_counter() - t0
         return res
+
+    def pending(self) -> bool:
+        """Pump.pending for a pipe run by tasks: per shard when it runs by shard."""
+        from runtime.hub import DATASET_SOURCES
+        from runtime.pump import _behind
+        hub, pipe = self.hub, self.pipe
+        if hub.skip_reason(pipe):
+            return False
+        if pipe.source is None or pipe.source.type not in DATASET_SOURCES:
+            return False
+        n = hub.shards_of(pipe)
+        tracker = hub._tracker(pipe)
+        ends = tracker.ends() if tracker is not None else None
+        if n is None:
+            checks = [(self._state(None), None)]
+        else:
+            checks = [(self._state((k, n)), k) for k in range(n)]
+        for state, k in checks:
+            if k is None:
+                source = hub._make_source(pipe)
+                try:
+                    end = source.end_since() if hasattr(source, "end_since") else None
+                finally:
+                    source.close()
+            else:
+                ds = hub.store.open_shard(pipe.source["dataset"], k)
+                try:
+                    end = ds.last_offset
+                finally:
+                    ds.close()
+            if end is not None and _behind(state.get("since"), end):
+                return True
+            if ends is not None and _behind(state.get("deps") or {}, ends):
+                return True
+        return False
+
+    def _state(self, shard) -> dict:
+        from runtime.executor.task import MARK
+        from runtime.state import FileState
+        hub, pipe = self.hub, self.pipe
+        if pipe.sink is None or pipe.sink.type != "dataset":
+            return dict(FileState(hub.data_dir, pipe.id).load() or {})
+        name = pipe.writes[0] if pipe.writes else pipe.id
+        if not hub.store.exists(name):
+            return {}
+        ds = hub.store.open_shard(name, shard[0]) if shard else hub.store.open(name)
+        try:
+            st = ds.meta.get("pump")
+        finally:
+            ds.close()
+        ok = isinstance(st, dict) and st.get(MARK) == (list(shard) if shard else None)
+        return dict(st) if ok else {}
 
     def _combine(self, res, outs, keep_run=True):
         events, dead = [], {}

@@ -50,6 +50,7 @@ class TaskSpec:
     keep_going: bool = False
     backend: str = "auto"
     full: bool = False
+    push: bool = True
     shard: tuple | None = None          # (k, n): run on shard k of n; None: the whole pipe
     sleep_per_batch: float = 0.0        # tests: slow a task down (to kill it mid-run)
 
@@ -232,7 +233,7 @@ def run_task(spec: TaskSpec) -> TaskResult:
     cfg = _config(spec)
     roots = Roots.build(cfg.root, spec.data_dir, spec.allow_paths, file_roots(cfg))
     hub = TaskHub(cfg, spec.data_dir, shard=spec.shard, keep_going=spec.keep_going,
-                  fsync=spec.fsync, roots=roots)
+                  fsync=spec.fsync, roots=roots, push=spec.push)
     out = TaskResult(spec.pipe_id, spec.shard, pid=os.getpid())
     try:
         pipe = hub._pipe(spec.pipe_id)

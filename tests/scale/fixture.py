@@ -37,9 +37,9 @@ PIPES = [
          for i in range(40)]}},
     {"_id": "people-simple", "type": "pipe",
      "source": {"type": "dataset", "dataset": "people"},
-     "transform": {"type": "dtl", "rules": {"default": [
-         ["copy", "*"], ["add", "shout", ["upper", "_S.name"]],
-         ["add", "double", ["*", 2, "_S.score"]]]}}},
+     "transform": {"type": "dtl", "rules": {"default": [   # a columnar rule
+         ["copy", "_id"], ["add", "name", "_S.name"], ["add", "score", "_S.score"],
+         ["add", "shout", ["upper", "_S.name"]], ["add", "double", ["*", 2, "_S.score"]]]}}},
     {"_id": "people-join", "type": "pipe",
      "source": {"type": "dataset", "dataset": "people"},
      "transform": {"type": "dtl", "rules": {"default": [
