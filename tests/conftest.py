@@ -1,7 +1,12 @@
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# the vector kernels compiled from the first row (numba), as before lazy loading: the suite's
+# small batches would otherwise run the plain-Python loops only (tests/vector/test_lazy_jit.py
+# compares the two)
+os.environ.setdefault("DTL_JIT_AFTER", "0")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile("ci", max_examples=150, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

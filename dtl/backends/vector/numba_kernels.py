@@ -1,20 +1,61 @@
 """Element-wise numeric kernels that pyarrow.compute lacks, compiled by numba with an on-disk
 cache (`cache=True`) so a new process does not pay the compilation again. Without numba the
 same loops run as plain Python (correct, slow), so the backend never depends on it for
-semantics."""
+semantics.
+
+numba is loaded on demand: importing it and loading the first kernel from the cache costs
+about a second per process, more than small batches (an incremental run's) take in plain
+Python. Kernels run as plain Python until JIT_AFTER input rows (the length of each call's
+first array) have gone through them in this process, then every kernel is compiled (loaded
+from the cache) at once; hash-table kernels (`_jit_always`) compile on their first call.
+DTL_JIT_AFTER sets the threshold (0: always compiled).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import numpy as np
 
-try:
+AVAILABLE = importlib.util.find_spec("numba") is not None
+JIT_AFTER = int(os.environ.get("DTL_JIT_AFTER", 1 << 18))
+_FUNCS = []                       # (module globals, name, plain function)
+_STATE = {"rows": 0, "on": False}
+
+
+def activate() -> None:
+    """Compile every kernel now (module attributes become numba dispatchers)."""
+    if _STATE["on"] or not AVAILABLE:
+        return
     import numba
-    _jit = numba.njit(cache=True, nogil=True)
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - numba is a dependency; this keeps tests importable
-    def _jit(f):
+    jit = numba.njit(cache=True, nogil=True)
+    for g, name, f in _FUNCS:
+        g[name] = jit(f)
+    _STATE["on"] = True
+
+
+def _jit(f, always: bool = False):
+    if not AVAILABLE:  # pragma: no cover - numba is a dependency
         return f
-    AVAILABLE = False
+    g, name = f.__globals__, f.__name__
+
+    def kernel(*args):
+        if not _STATE["on"]:
+            n = next((len(a) for a in args if isinstance(a, np.ndarray)), 0)
+            if always or JIT_AFTER == 0 or _STATE["rows"] + n > JIT_AFTER:
+                activate()
+            else:
+                _STATE["rows"] += n
+                return f(*args)
+        return g[name](*args)
+    kernel.__name__, kernel.__doc__, kernel.python = name, f.__doc__, f
+    _FUNCS.append((g, name, f))
+    return kernel
+
+
+def _jit_always(f):
+    return _jit(f, always=True)
 
 
 @_jit
@@ -115,7 +156,7 @@ def join_gather(row_offs, row_valid, kidx, koffs, kpos, out_offs, out):
 # -- an open-addressing hash table of join keys (built once per index, probed per batch:
 # pyarrow's index_in would rebuild its table of every distinct key for each batch) --------
 
-@_jit
+@_jit_always
 def _str_hash(offs, data, i):
     h = np.uint64(14695981039346656037)  # FNV-1a over the UTF-8 bytes
     for p in range(offs[i], offs[i + 1]):
@@ -125,7 +166,7 @@ def _str_hash(offs, data, i):
     return h ^ (h >> np.uint64(33))
 
 
-@_jit
+@_jit_always
 def _str_eq(ao, ad, i, bo, bd, j):
     n = ao[i + 1] - ao[i]
     if n != bo[j + 1] - bo[j]:
@@ -136,7 +177,7 @@ def _str_eq(ao, ad, i, bo, bd, j):
     return True
 
 
-@_jit
+@_jit_always
 def str_table(offs, data, table):
     # keys are distinct; `table` is -1 filled, its size a power of two above 2x the keys
     mask = np.uint64(table.shape[0] - 1)
@@ -147,7 +188,7 @@ def str_table(offs, data, table):
         table[s] = i
 
 
-@_jit
+@_jit_always
 def str_probe(table, koffs, kdata, offs, data, valid, out):
     mask = np.uint64(table.shape[0] - 1)
     for j in range(offs.shape[0] - 1):
@@ -163,13 +204,13 @@ def str_probe(table, koffs, kdata, offs, data, valid, out):
             s = (s + 1) & (table.shape[0] - 1)
 
 
-@_jit
+@_jit_always
 def _int_slot(v, mask):
     h = np.uint64(v) * np.uint64(11400714819323198485)  # Fibonacci hashing
     return np.int64((h ^ (h >> np.uint64(29))) & mask)
 
 
-@_jit
+@_jit_always
 def int_table(keys, table):
     mask = np.uint64(table.shape[0] - 1)
     for i in range(keys.shape[0]):
@@ -179,7 +220,7 @@ def int_table(keys, table):
         table[s] = i
 
 
-@_jit
+@_jit_always
 def int_probe(table, keys, vals, valid, out):
     mask = np.uint64(table.shape[0] - 1)
     for j in range(vals.shape[0]):
