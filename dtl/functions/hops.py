@@ -111,13 +111,25 @@ def _branch(w, pair, alias, extra=()) -> Branch:
     return Branch(bound_side, new_side, path, bound_alias, tuple(extra))
 
 
+def _alternatives(w) -> list:
+    """The branches of an `or`, nested `or`s flattened."""
+    out = []
+    for a in w.args:
+        if isinstance(a, Call) and a.name == "or" and a.kind == "expression" and a.args:
+            out.extend(_alternatives(a))
+        else:
+            out.append(a)
+    return out
+
+
 def _or_step(w, declared, bound):
     """(alias, branches) when the `or` `w` can bind one new alias from `bound`, else None."""
     if not (isinstance(w, Call) and w.name == "or" and w.kind == "expression" and w.args):
         return None
+    alts = _alternatives(w)
     for alias in sorted(aliases_in(w, declared) - bound, key=lambda a: str(a)):
         branches = []
-        for arg in w.args:
+        for arg in alts:
             cs = _conjuncts(arg)
             pick = None
             for c in cs:

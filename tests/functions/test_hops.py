@@ -65,6 +65,11 @@ def test_or_join_as_one_conjunct_and_as_a_top_level_where():
     assert ids(_rules(anded), D, {"_id": "s", "a": 1, "b": "q"}) == ["d0", "d1", "d3"]
 
 
+def test_nested_ors_are_one_union():
+    w = ["or", ["or", ["eq", "_S.a", "d.x"], ["eq", "_S.c", "d.x"]], ["eq", "_S.b", "d.y"]]
+    assert ids(_rules(w), D, {"_id": "s", "a": 2, "c": 7, "b": "r"}) == ["d0", "d1", "d2"]
+
+
 def test_or_branches_may_carry_their_own_conditions():
     w = ["or", ["and", ["eq", "_S.a", "d.x"], ["eq", "d.y", "p"]], ["eq", "_S.b", "d.y"]]
     assert ids(_rules(w), D, {"_id": "s", "a": 1, "b": "q"}) == ["d0", "d1", "d3"]
