@@ -13,6 +13,9 @@ carries the metadata `dtl.present: all`; without it a null may be either.
 from __future__ import annotations
 
 import os
+from collections import Counter
+from itertools import chain
+from operator import itemgetter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,16 +37,15 @@ SCHEMA = pa.schema([
 
 def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
     """({`p:<name>`: column}, the names of those every body has)."""
-    keys = set()
-    for b in bodies:
-        keys.update(b)
-    keys.discard("_id")
-    keys.discard("_deleted")
-    if len(keys) > MAX_TYPED:
+    cnt = Counter(chain.from_iterable(bodies))   # how many bodies have each key
+    cnt.pop("_id", None)
+    cnt.pop("_deleted", None)
+    if len(cnt) > MAX_TYPED:
         return {}, set()
+    n = len(bodies)
     out, present = {}, set()
-    for k in sorted(keys):
-        vals = [b.get(k) for b in bodies]
+    for k in sorted(cnt):
+        vals = list(map(itemgetter(k), bodies)) if cnt[k] == n else [b.get(k) for b in bodies]
         types = set(map(type, vals))
         types.discard(_NONE)
         if len(types) != 1:
@@ -62,41 +64,38 @@ def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
         except (OverflowError, TypeError, ValueError, pa.ArrowException):
             continue   # integers beyond int64, mixed nested types: the body only
         out[PROP + k] = arr
-        if all(k in b for b in bodies):
+        if cnt[k] == n:
             present.add(PROP + k)
     return out, present
+
+
+_LEAF = {_STR: str, _I64: int, _F64: float, _BOOL: bool}
 
 
 def _exact(vals: list, t: pa.DataType) -> bool:
     """Whether an inferred nested column reads back as exactly `vals` (None for nulls): Arrow
     turns ints among floats into floats and a dict without a field of its struct into a
     null field, and neither is the same DTL value. Walks the values level by level."""
-    if t == _STR:
-        return all(type(v) is str for v in vals if v is not None)
-    if t == _I64:
-        return all(type(v) is int for v in vals if v is not None)
-    if t == _F64:
-        return all(type(v) is float for v in vals if v is not None)
-    if t == _BOOL:
-        return all(type(v) is bool for v in vals if v is not None)
+    types = set(map(type, vals))
+    types.discard(_NONE)
     if t == _NULL:
-        return all(v is None for v in vals)
+        return not types
+    want = _LEAF.get(t)
+    if want is not None:
+        return types <= {want}
     if pa.types.is_list(t):
-        items = []
-        for v in vals:
-            if v is not None:
-                if type(v) is not list:
-                    return False
-                items.extend(v)
-        return _exact(items, t.value_type)
+        if not types <= {list}:
+            return False
+        return _exact(list(chain.from_iterable(v for v in vals if v is not None)),
+                      t.value_type)
     if pa.types.is_struct(t):
-        ds = [v for v in vals if v is not None]
         w = t.num_fields
-        if not w:   # Parquet has no struct without fields
+        if not w or not types <= {dict}:   # Parquet has no struct without fields
             return False
-        if not all(type(d) is dict and len(d) == w for d in ds):
+        ds = [v for v in vals if v is not None]
+        if set(map(len, ds)) - {w}:
             return False
-        return all(_exact([d[f.name] for d in ds], f.type) for f in t)
+        return all(_exact(list(map(itemgetter(f.name), ds)), f.type) for f in t)
     return False
 
 
