@@ -53,6 +53,7 @@ class Step:
 
 
 _CTX = Context()
+CHUNK = 50_000   # changed versions walked back together (one scan per expression side)
 
 
 class Tracker:
@@ -93,12 +94,20 @@ class Tracker:
                     continue
                 steps = [(ch, k) for ch in self.chains for k, s in enumerate(ch) if s.dataset == d]
                 cache: dict = {}
-                for e in ds.entities(since=since, history=True):
+                changed = []   # both versions of each change, walked back in chunks: an
+                for e in ds.entities(since=since, history=True):   # expression side scans
                     new[d] = e["_updated"]
                     prev = ds.version_at(e["_previous"], cache) if e["_previous"] is not None else None
-                    ents = [e] if prev is None else [e, prev]
+                    changed.append(e)
+                    if prev is not None:
+                        changed.append(prev)
+                    if len(changed) >= CHUNK:
+                        for ch, k in steps:
+                            keys |= self._back(source, ch, k, changed, handles)
+                        changed = []
+                if changed:
                     for ch, k in steps:
-                        keys |= self._back(source, ch, k, ents, handles)
+                        keys |= self._back(source, ch, k, changed, handles)
                 if d not in new or new[d] is None:
                     new[d] = ds.last_offset
         finally:
@@ -112,7 +121,8 @@ class Tracker:
         s = chain[k]
         out = set()
         for b in s.branches:
-            vals = [v for e in ents for v in b.keys(s.alias, e) if v is not None]
+            vals = list({value_key(v): v for e in ents for v in b.keys(s.alias, e)
+                         if v is not None}.values())
             if not vals:
                 continue
             if b.bound_path is not None:
