@@ -20,6 +20,8 @@ from operator import itemgetter
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage.errors import StorageError
+
 SYSTEM = ("offset", "_id", "deleted", "ts", "hash", "previous", "body")
 PROP = "p:"
 MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
@@ -137,7 +139,8 @@ def write(table: pa.Table, directory: str, name: str, fsync: bool = True) -> int
         # no dictionary pages: ids, hashes and bodies are unique (a dictionary is built and
         # then abandoned per column chunk), and plain pages write ~1.6x faster
         pq.write_table(table, f, compression="zstd", row_group_size=ROW_GROUP,
-                       write_statistics=["offset"], use_dictionary=False)
+                       write_statistics=["offset"], use_dictionary=False,
+                       write_page_checksum=True)
         f.flush()
         if fsync:
             os.fsync(f.fileno())
@@ -146,14 +149,34 @@ def write(table: pa.Table, directory: str, name: str, fsync: bool = True) -> int
     return size
 
 
+class SegmentError(StorageError, OSError):
+    """A segment that cannot be read as written (corrupt, truncated): names the file.
+    Pages carry CRC32 checksums (written and verified), so flipped bits are found."""
+
+
+def _damaged(path, e) -> SegmentError:
+    return e if isinstance(e, SegmentError) else \
+        SegmentError(f"segment {path} is damaged: {type(e).__name__}: {e}")
+
+
 def read(path: str, columns=None) -> pa.Table:
-    return pq.read_table(path, columns=columns)
+    try:
+        return pq.read_table(path, columns=columns, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise _damaged(path, e) from None
 
 
 def batches(path: str, columns=None, batch_size: int = 8192):
     """Stream a segment in record batches (bounded memory for large segments); `p:*` in
     `columns` stands for every typed column."""
-    pf = pq.ParquetFile(path)
+    try:
+        pf = pq.ParquetFile(path, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise _damaged(path, e) from None
     try:
         if columns is not None:
             have = pf.schema_arrow.names
@@ -162,7 +185,10 @@ def batches(path: str, columns=None, batch_size: int = 8192):
             columns = [c for c in columns if c in names]
             if star:
                 columns += [c for c in have if c.startswith(PROP) and c not in columns]
-        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+        try:
+            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+        except (OSError, pa.ArrowException) as e:
+            raise _damaged(path, e) from None
     finally:
         pf.close()
 

@@ -142,6 +142,14 @@ class LogState:
             if s.st_size > self.pos:
                 recs, self.pos = log.read(self.path, self.pos, last + 1)
                 self.ahead.extend(recs)
+            have = self.ahead[-1]["seq"] if self.ahead else st.seq
+            if seq > have:
+                # the index applies a commit only after its log line is written: a log that
+                # ends before the index's commit lost committed lines (truncated, damaged)
+                from storage.errors import StorageError
+                raise StorageError(f"commit log {self.path} ends at commit {have}, but the "
+                                   f"index has applied commit {seq}: the log is truncated or "
+                                   "damaged")
         if seq < st.seq:  # an older view (an index rebuilt behind us): read it afresh
             return State(log.read(self.path)[0][:seq])
         while self.ahead and self.ahead[0]["seq"] <= seq:
