@@ -64,8 +64,12 @@ def _ordering(name: str, symbol: str, op, summary: str):
         t = type(left)
         if t is type(right) and t in _FAST:
             return op(left, right)
-        ka, kb = _keys(left, right)
-        return op(ka, kb)
+        a, b = first_value(left), first_value(right)
+        if a is None or b is None:
+            # nothing to order: false, as a node gives it (a real node's expected outputs
+            # show ["gt", date, null] false; null sorts first only in sorted/min/max)
+            return False
+        return op(order_key(a), order_key(b))
     compare.__name__ = name
     return expression(name, _SIG, category="comparisons", inline=_inline(symbol),
                       summary=summary)(compare)

@@ -185,6 +185,8 @@ def compare(op):
         r = fn(a, b)
         if r.null_count == 0:
             return _col(n, r)
+        if op not in ("eq", "neq"):   # an ordering with a null side is false (registry)
+            return _col(n, pc.fill_null(r, False))
         # where a side is null, compare "is there a value" ranks with the same operator
         ra = pc.is_valid(a) if not isinstance(a, pa.Scalar) else pa.scalar(a.is_valid)
         rb = pc.is_valid(b) if not isinstance(b, pa.Scalar) else pa.scalar(b.is_valid)
