@@ -209,20 +209,26 @@ class Columnar:
     def _filtered(self, ds, filtered, src_ids, src_del, seen_extra):
         """The dataset sink's handling of `_filtered` outputs: a delete of each id that is
         live, nothing for the others. Returns [(position, prepared row)] of the deletes."""
+        sids = src_ids.to_pylist()
+        order = sorted(filtered)
+        ids = []
+        for pos in order:
+            e = filtered[pos]
+            eid = e["_id"] if "_id" in e else sids[pos]
+            if type(eid) is not str:
+                raise Fallback("a filtered output without a string _id")
+            ids.append(eid)
+        live = ds.live(ids)
+        if not any(live):   # nothing to delete (a full run's first pass): all dead
+            seen_extra.extend(ids)
+            return []
         rows = []
-        sids = None
-        for pos in sorted(filtered):
+        for pos, eid in zip(order, ids):
             e = dict(filtered[pos])
-            if "_id" not in e:
-                if sids is None:
-                    sids = src_ids.to_pylist()
-                e["_id"] = sids[pos]
+            e["_id"] = eid
             if src_del[pos] and "_deleted" not in e:
                 e["_deleted"] = True
-            if type(e["_id"]) is not str:
-                raise Fallback("a filtered output without a string _id")
             rows.append((pos, e))
-        live = ds.live([e["_id"] for _, e in rows]) if ds.has_versions() else [False] * len(rows)
         out, dead = [], []
         for (pos, e), ok in zip(rows, live):
             if not ok:

@@ -553,18 +553,13 @@ class Dataset:
                 return e
         return self.index.get(entity_id)
 
-    def has_versions(self) -> bool:
-        """Whether any version is committed or staged (an empty sink has nothing live)."""
-        g = self._group
-        if g is not None and g.latest:
-            return True
-        c = self.index.counts()
-        return bool(c["exists"] or c["deleted"])
-
     def live(self, ids) -> list[bool]:
         """Per id whether its latest version (staged ones included) exists undeleted."""
         g = self._group
         pending = g.latest if g is not None else {}
+        c = self.index.counts()
+        if not (c["exists"] or c["deleted"]):   # nothing committed: the staged versions only
+            return [x is not None and not x[4] for x in map(pending.get, ids)]
         return [x is not None and not x[4] for x in
                 (pending.get(e, c) for e, c in zip(ids, self.index.latest(ids)))]
 

@@ -88,9 +88,11 @@ def id_key(eid: str) -> bytes:
 
 def _keys(eids) -> list[bytes]:
     """The index keys of ids (id_key, with the common case in one comprehension)."""
-    keys = [e.encode() for e in eids]
-    if not all(0 < len(k) <= MAX_KEY for k in keys):
-        keys = [k if 0 < len(k) <= MAX_KEY else id_key(e) for k, e in zip(keys, eids)]
+    keys = list(map(str.encode, eids))
+    if keys:
+        lens = list(map(len, keys))
+        if min(lens) == 0 or max(lens) > MAX_KEY:
+            keys = [k if 0 < len(k) <= MAX_KEY else id_key(e) for k, e in zip(keys, eids)]
     return keys
 
 
@@ -209,7 +211,7 @@ class Index:
         index (a fresh sink's full run) go in one sorted putmulti; anything else is apply."""
         def general():
             return self.apply(zip(ids, offs, dels, hashes, ts, prevs, bodies), seq)
-        if any(p is not None for p in prevs) or self.paths():
+        if prevs.count(None) != len(prevs) or self.paths():
             return general()
         keys = _keys(ids)
         pack = HEADER.pack
