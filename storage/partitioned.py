@@ -282,7 +282,7 @@ class PartitionedDataset:
         return parts
 
     def append(self, entities, meta=None, force=False, skip_invalid=False, props=None,
-               group=False) -> AppendStats:
+               group=False, finite=False) -> AppendStats:
         """Each entity to the shard of its `_id`; `meta` and `props` to every shard (each
         shard's commit carries them, so each shard's state is atomic with its rows)."""
         if not isinstance(entities, list):
@@ -295,7 +295,8 @@ class PartitionedDataset:
         st = AppendStats(received=len(entities))
         for k, pos in enumerate(self._split(ids)):
             s = self.shards[k].append([entities[p] for p in pos], meta=meta, force=force,
-                                      skip_invalid=skip_invalid, props=props, group=group)
+                                      skip_invalid=skip_invalid, props=props, group=group,
+                                      finite=finite)
             st.stored += s.stored
             st.unchanged += s.unchanged
             st.invalid += s.invalid
@@ -435,3 +436,33 @@ class PartitionedDataset:
                 if shard_of(eid, self.n) != k:
                     out.append(f"shard {k}: {eid!r} belongs in shard {shard_of(eid, self.n)}")
         return out
+
+
+class LatestColumnsAll:
+    """`storage.latest.LatestColumns` over every shard: each shard's latest live versions as
+    Arrow columns, in one `_id` order (the joined side of a columnar `hops` into a partitioned
+    dataset reads all shards)."""
+
+    def __init__(self, pds: PartitionedDataset):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from storage.latest import LatestColumns
+        self.ds = pds
+        self.parts = [LatestColumns(s) for s in pds.shards]
+        ids = pa.concat_arrays([p.ids for p in self.parts]) if self.parts else \
+            pa.array([], pa.string())
+        self.n = len(ids)
+        self.order = pc.sort_indices(ids) if self.n > 1 else None
+        self.ids = ids if self.order is None else ids.take(self.order)
+
+    def column(self, name):
+        import pyarrow as pa
+        arrs = [p.column(name) for p in self.parts if p.n]
+        if not arrs or any(a is None for a in arrs) or len({a.type for a in arrs}) != 1:
+            return None
+        arr = pa.concat_arrays(arrs)
+        return arr if self.order is None else arr.take(self.order)
+
+    def entities(self):
+        ents = [e for p in self.parts for e in p.entities()]
+        return ents if self.order is None else [ents[i] for i in self.order.to_pylist()]

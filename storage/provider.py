@@ -60,6 +60,9 @@ class StoreProvider:
         ds = self._ds(dataset)
         if ds is None:
             return None
+        if getattr(ds, "partitioned", False):
+            from storage.partitioned import LatestColumnsAll
+            return LatestColumnsAll(ds)
         from storage.latest import LatestColumns
         return LatestColumns(ds)
 

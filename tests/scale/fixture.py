@@ -21,6 +21,12 @@ def people(n, gen=0):
     return out
 
 
+def orders(n, gen=0):
+    return [{"_id": f"o-{i}", "person": f"p-{(i * 7) % (n + 5)}",
+             "amount": float((i * 13) % 50) + (0.5 if gen and i % 11 == 0 else 0.0)}
+            for i in range(2 * n)]
+
+
 def cities(gen=0):
     return [{"_id": f"c-{j}", "city_id": f"c-{j}",
              "name": f"city {j}" + (" renamed" if gen and j == 3 else "")} for j in range(13)]
@@ -31,6 +37,17 @@ PIPES = [
      "source": {"type": "json", "system": "files", "url": "people.json"}},
     {"_id": "cities", "type": "pipe",
      "source": {"type": "json", "system": "files", "url": "cities.json"}},
+    {"_id": "orders", "type": "pipe",
+     "source": {"type": "json", "system": "files", "url": "orders.json"}},
+    {"_id": "people-orders", "type": "pipe",          # a columnar hops join (T3's rule)
+     "source": {"type": "dataset", "dataset": "people"},
+     "transform": {"type": "dtl", "rules": {"default": [
+         ["copy", "_id"], ["add", "name", "_S.name"],
+         ["add", "_orders", ["hops", {"datasets": ["orders o"],
+                                      "where": ["eq", "_S._id", "o.person"]}]],
+         ["add", "order_count", ["count", "_T._orders"]],
+         ["add", "order_total", ["plus", 0.0, ["sum", "_T._orders.amount"]]],
+         ["remove", "_orders"]]}}},
     {"_id": "contacts", "type": "pipe",
      "source": {"type": "embedded", "entities": [
          {"_id": f"k-{i}", "mail": f"p{i * 3}@example.org", "phone": f"555-{i}"}
@@ -75,6 +92,8 @@ def write(root, n=600, gen=0):
             json.dump(p, f, indent=1)
     with open(os.path.join(root, "data", "people.json"), "w") as f:
         json.dump(people(n, gen), f)
+    with open(os.path.join(root, "data", "orders.json"), "w") as f:
+        json.dump(orders(n, gen), f)
     with open(os.path.join(root, "data", "cities.json"), "w") as f:
         json.dump(cities(gen), f)
     return root

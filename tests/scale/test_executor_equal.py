@@ -55,7 +55,7 @@ def test_fixture_same_datasets(workers, dask_engines, tmp_path):
     assert len(snapshot(db)["people-simple"]) == 600
     sharded = {t.pipe for t in hub.tasks if t.shard is not None and not t.foreign}
     whole = {t.pipe for t in hub.tasks if t.shard is None}
-    assert {"people-simple", "people-join", "people-high"} <= sharded
+    assert {"people-simple", "people-join", "people-high", "people-orders"} <= sharded
     assert {"people", "people-contact"} <= whole
     if workers > 1:   # a changed _id moves entities to other shards: the pipe runs whole
         assert "people-rekey" in whole
