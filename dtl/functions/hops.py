@@ -353,6 +353,26 @@ class _HopsRunner:
         self.return_aliases = r if isinstance(r, tuple) else None
         self.return_expr = None if r is None or isinstance(r, tuple) else c.expr(r)
         self.last_alias = spec.datasets[-1][1] if spec.datasets else None
+        # one join step returning its own entities: no rows to build (the common shape)
+        self.direct = len(self.steps) == 1 and not self.filters_after.get(1) and \
+            not self.subsets and self.return_expr is None and \
+            (self.return_aliases or (self.last_alias,)) == (self.steps[0][0].alias,)
+
+    def _direct(self, env: Env, source) -> list:
+        provider = env.ctx.provider
+        base = dict(env.aliases or {})
+        if self.filters_after.get(0):
+            scope = env.with_aliases(base)
+            scope.S = source
+            if not all(f(scope) for f in self.filters_after[0]):
+                return []
+        step, branches = self.steps[0]
+        if not provider.has_dataset(step.dataset):
+            raise DTLRuntimeError(f"hops: dataset {step.dataset!r} does not exist",
+                                  self.spec.span)
+        if len(branches) == 1:
+            return list(branches[0].candidates(env, provider, base, source))
+        return _union(b.candidates(env, provider, base, source) for b in branches)
 
     def rows(self, env: Env, source):
         provider = env.ctx.provider
@@ -397,6 +417,8 @@ class _HopsRunner:
         return rows
 
     def results(self, env: Env, source) -> list:
+        if self.direct:
+            return self._direct(env, source)
         rows = self.rows(env, source)
         out = []
         if self.return_expr is not None:
