@@ -17,6 +17,9 @@ class EntityFailure(Exception):
 
 
 def add_namespaces(e, identity, prop):
+    """The identity namespace on `_id`, the property namespace on every other key not
+    starting with `_`, nested dicts (in lists too) included: real configurations read
+    `_S.p:profile.p:email` and test `"p:@id"` among a nested dict's keys."""
     out = {}
     for k, v in e.items():
         if k == "_id":
@@ -24,17 +27,31 @@ def add_namespaces(e, identity, prop):
         elif k.startswith("_"):
             out[k] = v
         else:
-            out[f"{prop}:{k}"] = v
+            out[f"{prop}:{k}"] = _ns_nested(v, prop)
     return out
 
 
+def _ns_nested(v, prop):
+    t = type(v)
+    if t is dict:
+        return {k if k.startswith("_") else f"{prop}:{k}": _ns_nested(x, prop)
+                for k, x in v.items()}
+    if t is list:
+        return [_ns_nested(x, prop) for x in v]
+    return v
+
+
 def _plain(v):
-    if type(v) is NI:   # the value stays a reference, without its namespace
+    """A value with the namespaces removed: from nested keys, and from references (which
+    stay references)."""
+    t = type(v)
+    if t is NI:
         return NI(v.identifier)
-    if type(v) is list:
+    if t is list:
         return [_plain(x) for x in v]
-    if type(v) is dict:
-        return {k: _plain(x) for k, x in v.items()}
+    if t is dict:
+        return {k if k.startswith("_") else k.rpartition(":")[2]: _plain(x)
+                for k, x in v.items()}
     return v
 
 

@@ -223,3 +223,20 @@ def test_remove_namespaces_keeps_references_as_references(make_hub):
     assert hub.run().ok
     (e,) = hub.output("a")
     assert e["ref"] == NI("7") and e["x"] == 1
+
+
+def test_namespaces_reach_nested_dicts_and_leave_them_again(make_hub):
+    rules = {"default": [["copy", "*"],
+                         ["add", "email", "_S.a:profile.a:email"],
+                         ["add", "has_id", ["in", "a:@id", ["keys", ["first", "_S.a:items"]]]]]}
+    hub = make_hub([_embedded("a", [{"_id": "1", "profile": {"email": "x@y"},
+                                     "items": [{"@id": 7, "_k": 1}]}], rules,
+                              add_namespaces=True),
+                    internal("out", "a", {"default": [["copy", "*"]]}, remove_namespaces=True)],
+                   {"_id": "node", "type": "metadata", "namespaced_identifiers": True})
+    assert hub.run().ok
+    (e,) = hub.output("a")
+    assert e["a:profile"] == {"a:email": "x@y"} and e["a:items"] == [{"a:@id": 7, "_k": 1}]
+    assert e["a:email"] == "x@y" and e["a:has_id"] is True
+    (o,) = hub.output("out")
+    assert o["profile"] == {"email": "x@y"} and o["items"] == [{"@id": 7, "_k": 1}]
