@@ -79,12 +79,15 @@ def test_encrypt_is_not_folded_and_not_deterministic():
     assert ev(["decrypt", "secret", "_S.v"], {"v": [a, b, None]}) == ["same", "same", None]
 
 
-def test_decrypt_with_the_wrong_key_fails():
+def test_what_cannot_be_decrypted_is_null():
+    # the pattern real configurations use to keep plain values: is-not-null on decrypt
     token = ev(["encrypt", "secret", "x"])
-    with pytest.raises(DTLError):
-        ev(["decrypt", "other", "_S.v"], {"v": token})
-    with pytest.raises(DTLError):
-        ev(["decrypt", "secret", 5])
+    assert ev(["decrypt", "other", "_S.v"], {"v": token}) is None
+    assert ev(["decrypt", "secret", 5]) is None
+    assert ev(["decrypt", "secret", "plain text"]) is None
+    assert ev(["decrypt", "secret", "_S.v"], {"v": [token, "plain"]}) == ["x", None]
+    assert ev(["if", ["is-not-null", ["decrypt", "secret", "_S.v"]],
+               ["decrypt", "secret", "_S.v"], "_S.v"], {"v": "plain"}) == "plain"
 
 
 def test_null_stays_null():
