@@ -45,6 +45,10 @@ class _NeedBodies(Exception):
     """The batch was read without bodies and needs them."""
 
 
+class _NeedColumn(_NeedBodies):
+    """The batch was read without a typed column the rule asks for."""
+
+
 def plan(run) -> "Columnar | None":
     """The columnar reader for a pump run (pump._Run), or None where the pipe is not one."""
     if os.environ.get("DTL_COLUMNAR", "1") == "0":
@@ -77,13 +81,22 @@ class Columnar:
         ds = r.source._open()
         if ds is None:
             return
+        # the first batch reads every typed column; the rest only those the rule asked for
+        # (a later batch asking for another one is read again with it)
+        self.asked, self.only = set(), None
         cols = [*_SYSTEM, "_hash", "p:*"]
         while True:
             try:
                 for rb in ds.batches(since=r.state["since"], deleted=True,
                                      batch_size=COLUMNAR_ROWS, columns=cols):
                     self._one(ds, rb)
+                    if cols is not None and self.only is None:
+                        self.only = set(self.asked)
+                        raise _NeedColumn()
                 return
+            except _NeedColumn:
+                if cols is not None:
+                    cols = [*_SYSTEM, "_hash", *(segments.PROP + k for k in sorted(self.only))]
             except _NeedBodies:
                 cols = None
 
@@ -114,6 +127,12 @@ class Columnar:
         def column(name):
             if name in _SYSTEM:
                 return rb.column(name)
+            if name != "_hash":
+                self.asked.add(name)
+                if self.only is not None and name not in self.only and \
+                        "body" not in schema.names:
+                    self.only.add(name)
+                    raise _NeedColumn()
             if name == "_hash":
                 return pa.array([h.hex() for h in rb.column("_hash").to_pylist()])
             i = schema.get_field_index(segments.PROP + name)

@@ -226,3 +226,25 @@ def test_encoder_renders_canonical_bytes(rows):
     assert want is not None, "encoded what canonical refuses"
     assert got[0] == want
     assert got[1] == [hashing.digest(b) for b in want]
+
+
+def test_typed_columns_read_as_the_rule_asks(tmp_path, monkeypatch, counts):
+    """After its first batch the columnar path reads only the typed columns the rule asked
+    for; a later batch asking for another (the first one's rows were all filtered before the
+    rule got to it) is read again with it, and the results are the entity path's."""
+    monkeypatch.setattr(columnar, "COLUMNAR_ROWS", 4)
+    posts = [[_person(i, skip=i < 6, tags=[f"t{i}"]) for i in range(14)],
+             [_person(i, name=f"B {i}") for i in range(3)]]
+    rows = _run(str(tmp_path / "rows"), posts, monkeypatch, False)
+    asked = []
+    one = columnar.Columnar._one
+
+    def spy(self, ds, rb):
+        asked.append(sorted(n for n in rb.schema.names if n.startswith("p:")))
+        return one(self, ds, rb)
+    monkeypatch.setattr(columnar.Columnar, "_one", spy)
+    cols = _run(str(tmp_path / "cols"), posts, monkeypatch, True)
+    assert cols == rows
+    assert counts["columnar"] > 0
+    assert "p:name" not in asked[1] and "p:skip" in asked[1]   # narrowed to what was asked
+    assert any("p:name" in a for a in asked[2:])                # and widened when asked
