@@ -23,7 +23,7 @@ BODY = {"required": True, "content": {"application/json": {"schema": {
 
 
 @router.post("/dtl/test", responses={**AUTH, **errors(400)}, openapi_extra={"requestBody": BODY})
-async def dtl_test(request: Request, _=Depends(caller)):
+async def dtl_test(request: Request, user=Depends(caller)):
     """`{transform, entities, datasets?}` → `{results, errors}`; compile errors answer 400
     with every diagnostic positioned in `details.errors`. `transform` is a rules object
     or a `dtl` transform; hops read `datasets` when given, else the node's datasets. Each
@@ -36,10 +36,36 @@ async def dtl_test(request: Request, _=Depends(caller)):
     if not isinstance(ents, list) or not all(isinstance(e, dict) for e in ents) or \
             (dsets is not None and not isinstance(dsets, dict)):
         raise NodeError(400, "bad-body", "entities must be a list of objects, datasets an object")
-    return await run_in_threadpool(_run, node(request), body, ents, dsets)
+    return await run_in_threadpool(_run, node(request), body, ents, dsets, user)
 
 
-def _run(n, body, ents, dsets):
+class GuardedProvider:
+    """The node's datasets as hops see them, each behind its writer pipe's ACL (as the
+    dataset routes): a hop into a dataset the caller may not read is a 403, not a way
+    around the ACL."""
+
+    GUARDED = ("derived", "latest_columns", "has_dataset", "get", "lookup", "scan")
+
+    def __init__(self, n, user, provider):
+        self._n, self._user, self._p = n, user, provider
+
+    def __getattr__(self, name):
+        attr = getattr(self._p, name)
+        if name not in self.GUARDED:
+            return attr
+
+        def guarded(dataset, *a, **kw):
+            from runtime.service.auth import allowed
+            from runtime.service.common import acl_of
+            w = self._n.config.writer(dataset) if isinstance(dataset, str) else None
+            if w is not None and not allowed(self._user, "read_data", acl_of(w.original)):
+                raise NodeError(403, "forbidden", f"permission 'read_data' is not granted "
+                                f"on dataset {dataset!r}")
+            return attr(dataset, *a, **kw)
+        return guarded
+
+
+def _run(n, body, ents, dsets, user=None):
     import dtl
     from dtl import transit
     rules = body["transform"]
@@ -53,7 +79,8 @@ def _run(n, body, ents, dsets):
         except transit.TransitError as e:
             raise NodeError(400, "bad-entity", f"datasets: {e}") from None
     else:
-        kw["provider"] = n.hub.provider
+        kw["provider"] = n.hub.provider if user is None else \
+            GuardedProvider(n, user, n.hub.provider)
     try:
         # compiled from text, so errors carry line and column in the rules as shown back
         t = dtl.compile(json.dumps(rules, indent=2), file="transform", **kw)

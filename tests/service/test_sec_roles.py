@@ -156,3 +156,41 @@ def test_the_table_keeps_the_documented_policy():
     assert {r for r in ROLE_PERMS if "manage_node" in ROLE_PERMS[r]} == {"Admin", "Developer"}
     assert {r for r in ROLE_PERMS if "read_metrics" in ROLE_PERMS[r]} == {"Admin"}
     assert ROLE_PERMS["Guest"] == frozenset(reads)
+
+
+def test_dtl_test_hops_follow_the_dataset_acl(tmp_path):
+    """/dtl/test needs only read_data, but its hops read the node's datasets: a dataset whose
+    writer pipe's ACL denies the caller read_data stays closed there too."""
+    import json
+    import shutil
+
+    from runtime.service.auth import local_key, mint
+    from runtime.service.server import Background
+    conf = tmp_path / "conf"
+    shutil.copytree(HUBCONF, conf)
+    p = conf / "pipes" / "people.conf.json"
+    cfg = json.loads(p.read_text())
+    cfg["permissions"] = [["deny", ["group:Developer"], ["read_data"]]]
+    p.write_text(json.dumps(cfg))
+    data = tmp_path / "data"
+    hop = {"transform": {"default": [["copy", "*"], ["add", "names", ["hops", {
+        "datasets": ["people p"], "where": [["eq", "_S.ref", "p._id"]],
+        "return": "p.name"}]]]}, "entities": [{"_id": "x", "ref": "1"}]}
+    with Background(build(data, conf, fsync=False)) as bg:
+        def client(role):
+            return httpx.Client(base_url=bg.url, timeout=60, headers={
+                "Authorization": f"Bearer {mint(local_key(data), role)}"})
+        with client("Admin") as a, client("Developer") as d:
+            r = a.post("/pipes/people/pump", data={"operation": "run-to-stable"})
+            assert r.status_code == 200, r.text
+            r = a.post("/dtl/test", json=hop)
+            assert r.status_code == 200, r.text
+            assert r.json()["results"][0][0]["names"] == ["Ann"], r.text
+            assert d.get("/datasets/people/entities").status_code == 403
+            r = d.post("/dtl/test", json=hop)
+            assert r.status_code == 403, r.text
+            assert "Ann" not in r.text
+            # datasets given in the body are the caller's own: no ACL to pass
+            r = d.post("/dtl/test", json={**hop, "datasets": {"people": [
+                {"_id": "1", "name": "Own"}]}})
+            assert r.status_code == 200 and "Own" in r.text, r.text
