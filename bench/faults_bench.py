@@ -263,10 +263,12 @@ def compact(root, trials, seed=5, n=4000, versions=6):
     at a random moment: the dataset verifies and the latest version of every _id is the one
     written last."""
     rnd = random.Random(seed)
-    data = os.path.join(root, "data")
     kills = problems = wrong = 0
     v = 0
-    for _ in range(trials):
+    for t in range(trials):
+        # a fresh dataset per trial: a compaction killed every time never shrinks the history,
+        # and each trial would read more of it than the last
+        data = os.path.join(root, f"data{t}")
         with _store(data).open("c", writer=True, create=True) as ds:
             for _k in range(versions):
                 v += 1
@@ -281,6 +283,7 @@ def compact(root, trials, seed=5, n=4000, versions=6):
             problems += len(ds.verify())
             latest = list(ds.entities())
         wrong += sum(1 for e in latest if e.get("v") != v) + (n - len(latest))
+        shutil.rmtree(data, ignore_errors=True)
     return {"trials": trials, "kills": kills, "entities": n, "lost": wrong,
             "verify_problems": problems}
 
@@ -417,18 +420,69 @@ DEFAULT_TRIALS = {"run": 200, "serve_receive": 100, "serve_pump": 60, "dataset_p
                   "compact": 200, "corrupt": 500, "secrets": 1}
 
 
+WHAT = {
+    "run": "SIGKILL `dtl run` (two-pipe chain, 20k entities, group commits varied)",
+    "serve_receive": "SIGKILL `dtl serve` while a client posts 200-entity batches to a receiver",
+    "serve_pump": "SIGKILL `dtl serve` while its pumps run the chain (20k entities)",
+    "dataset_put": "SIGKILL `dtl dataset put` of 20k NDJSON entities (batch 300-4000)",
+    "compact": "SIGKILL `dtl dataset compact` after 6 new versions of 4k entities",
+    "corrupt": "one flipped bit or one truncation in a segment or the commit log",
+    "secrets": "a run using `$SECRET` (HTTP basic auth), every file and GET answer scanned",
+}
+
+
+def report(results: dict) -> str:
+    """The Markdown table of bench/RESULTS-faults.md from the campaign's JSON."""
+    rows = ["| fault | trials | kills landed | checked after | lost | duplicated | "
+            "verify problems | s |", "|---|---:|---:|---|---:|---:|---:|---:|"]
+    for name in FAULTS:
+        r = results.get(name)
+        if r is None or name in ("corrupt", "secrets"):
+            continue
+        extra = {"serve_receive": f"{r.get('batches_acknowledged')} batches acknowledged "
+                 f"({r.get('entities_acknowledged')} entities), {r.get('batches_unanswered')} "
+                 f"unanswered ({r.get('unanswered_stored_whole')} stored whole, "
+                 f"{r.get('torn_batches')} torn)",
+                 "compact": "every kill: verify, latest version of every _id"}.get(
+                     name, "every kill, and the run to the end")
+        rows.append(f"| {WHAT[name]} | {r['trials']} | {r['kills']} | {extra} | {r['lost']} "
+                    f"| {r.get('duplicated', 0)} | {r['verify_problems']} | {r['seconds']} |")
+    out = "\n".join(rows)
+    c = results.get("corrupt")
+    if c:
+        out += ("\n\n| damage | trials | read exactly as written | error naming the file | "
+                "error not naming it | silently wrong |\n|---|---:|---:|---:|---:|---:|\n")
+        for k, v in sorted(c["by_file"].items()):
+            out += (f"| {k} | {sum(v.values())} | {v.get('exact', 0)} | "
+                    f"{v.get('error_names_file', 0)} | {v.get('error_unnamed', 0)} | "
+                    f"{v.get('silently_wrong', 0)} |\n")
+        out += (f"| **all** | {c['trials']} | {c['exact']} | {c['error_names_file']} | "
+                f"{c['error_unnamed']} | {c['silently_wrong']} |")
+    s = results.get("secrets")
+    if s:
+        out += (f"\n\nSecrets scan: the secret was used (the HTTP server checked it: "
+                f"{s['secret_used']}), {s['entities']} entities read; {s['files_scanned']} "
+                f"files under the data and configuration directories and {s['answers_scanned']} "
+                f"GET answers scanned: **{s['occurrences']} occurrences**.")
+    return out + "\n"
+
+
 def main(argv=None):
     import tempfile
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, help="trials per fault (default: per fault)")
     ap.add_argument("--only", help="comma-separated fault names")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "faults.json"))
+    ap.add_argument("--report", action="store_true", help="print the Markdown of --out")
     a = ap.parse_args(argv)
     names = a.only.split(",") if a.only else list(FAULTS)
     results = {}
     if os.path.exists(a.out):
         with open(a.out) as f:
             results = json.load(f)
+    if a.report:
+        print(report(results), end="")
+        return 0
     for name in names:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"faults-{name}-") as root:
