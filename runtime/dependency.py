@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from dtl.backends.closure.compiler import Compiler
 from dtl.backends.closure.env import Context, Env, Options
 from dtl.errors import DTLCompileError
-from dtl.functions.hops import SOURCE, is_plain_path, join_keys, plan_hops
+from dtl.functions.hops import SOURCE, index_path, is_plain_path, join_keys, new_keys, plan_hops
 from dtl.ir.nodes import HopsSpec, Path, walk
 from dtl.paths import path_values
 from dtl.values import value_key
@@ -38,11 +38,13 @@ class Branch:
     bound_path: tuple | None   # join path on the bound side (None: `bound_fn`)
     bound_fn: object       # the bound side as a closure
     back: int | None       # index of the earlier step (None: the source)
+    new_plain: bool = False    # `new_fn` reads a (namespace-aware) plain path
+    bound_plain: bool = False  # `bound_fn` reads a (namespace-aware) plain path
 
     def keys(self, alias, e):
         if self.path is not None:
             return path_values(e, self.path)
-        return join_keys(self.new_fn(Env(None, {}, _CTX, aliases={alias: e})), False)
+        return new_keys(self.new_fn(Env(None, {}, _CTX, aliases={alias: e})), self.new_plain)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ class Tracker:
                 if b.bound_path is not None:
                     out |= set(source.dependents(b.bound_path, vals))
                 else:
-                    out |= {e["_id"] for e in _matching(source._open(), b.bound_fn, vals, None)}
+                    out |= {e["_id"] for e in _matching(source._open(), b.bound_fn, vals, None,
+                                                        b.bound_plain)}
                 continue
             prev = chain[b.back]
             ds = handles.get(prev.dataset) or self._open(prev.dataset)
@@ -140,13 +143,13 @@ class Tracker:
             if ds is None:
                 continue
             found = ds.lookup(b.bound_path, vals) if b.bound_path is not None else \
-                _matching(ds, b.bound_fn, vals, prev.alias)
+                _matching(ds, b.bound_fn, vals, prev.alias, b.bound_plain)
             if found:
                 out |= self._back(source, chain, b.back, found, handles)
         return out
 
 
-def _matching(ds, fn, vals, alias):
+def _matching(ds, fn, vals, alias, plain=False):
     """Live entities of `ds` whose bound-side expression `fn` overlaps `vals` (a scan)."""
     if ds is None:
         return []
@@ -154,7 +157,7 @@ def _matching(ds, fn, vals, alias):
     out = []
     for e in ds.entities(deleted=False):
         env = Env(e, {}, _CTX) if alias is None else Env(None, {}, _CTX, aliases={alias: e})
-        if any(value_key(v) in want for v in join_keys(fn(env), False)):
+        if any(value_key(v) in want for v in join_keys(fn(env), plain)):
             out.append(e)
     return out
 
@@ -187,8 +190,9 @@ def tracker_for(hub, pipe):
 
 
 def _invert(spec, untracked, comp, scannable_source):
+    opts = comp.ctx.options
     try:
-        steps, _ = plan_hops(spec)
+        steps, _ = plan_hops(spec, opts)
     except DTLCompileError:
         return None
     declared = {a for _, a in spec.datasets}
@@ -207,10 +211,16 @@ def _invert(spec, untracked, comp, scannable_source):
                 back = None
             else:
                 back = alias_step[b.bound_alias]
-            plain = is_plain_path(bound) and (bound.head == "_S" or bound.is_alias)
+            path_like = is_plain_path(bound) and (bound.head == "_S" or bound.is_alias)
+            # with namespaced identifiers an unqualified element is read in every namespace:
+            # no index path, the bound side is evaluated (a scan) like an expression
+            bound_path = index_path(bound.elements, opts) if path_like else None
+            plain = bound_path is not None
             if back is None and not plain and not scannable_source:
                 untracked.append(f"join into {s.dataset!r} at {spec.span}: an expression on "
-                                 "the source side needs a dataset source")
+                                 "the source side needs a dataset source"
+                                 + (" (a namespace-aware path with an unqualified element)"
+                                    if path_like else ""))
                 return None
             if any(isinstance(n, Path) and not n.is_alias and n.head != "_S"
                    for n in walk(bound)):
@@ -220,8 +230,9 @@ def _invert(spec, untracked, comp, scannable_source):
             branches.append(Branch(
                 tuple(b.path) if b.path is not None else None,
                 None if b.path is not None else comp.expr(b.new_side),
-                tuple(bound.elements) if plain else None,
-                None if plain else comp.expr(bound), back))
+                bound_path,
+                None if plain else comp.expr(bound), back,
+                is_plain_path(b.new_side), path_like))
         out.append(Step(s.dataset, s.alias, tuple(branches)))
         alias_step[s.alias] = i
     return out

@@ -101,13 +101,29 @@ def join_aliases(w, declared: set):
     return None
 
 
-def _branch(w, pair, alias, extra=()) -> Branch:
+def index_path(elements, opts=None) -> tuple | None:
+    """The stored keys an index on a plain path reads, or None when the path is namespace
+    aware and must be read like the DTL path (an expression key): with namespaced identifiers
+    on, an unqualified element (no ':') matches that identifier in every namespace
+    (`dictionaries._ns_getter`); '::x' reads "x", ':x' the property namespace's "ns:x", and a
+    qualified 'ns:x' itself. System properties (`_id`, `$ids`: a leading '_' or '$') are never
+    namespaced (add_namespaces skips them), so they stay keys as written and joins on them stay
+    index lookups. `opts` is the compile options (`closure.env.Options`) or None."""
+    if opts is None or not opts.namespaced_identifiers:
+        return tuple(elements)
+    from dtl.functions.dictionaries import _ns_getter
+    keys = tuple(e if e[:1] in ("_", "$") else _ns_getter(e, opts) for e in elements)
+    return None if any(callable(k) for k in keys) else keys
+
+
+def _branch(w, pair, alias, extra=(), opts=None) -> Branch:
     la, ra = pair
     if ra == alias:
         bound_side, new_side, bound_alias = w.args[0], w.args[1], la
     else:
         bound_side, new_side, bound_alias = w.args[1], w.args[0], ra
-    path = new_side.elements if is_plain_path(new_side) and new_side.is_alias else None
+    path = index_path(new_side.elements, opts) \
+        if is_plain_path(new_side) and new_side.is_alias else None
     return Branch(bound_side, new_side, path, bound_alias, tuple(extra))
 
 
@@ -122,7 +138,7 @@ def _alternatives(w) -> list:
     return out
 
 
-def _or_step(w, declared, bound):
+def _or_step(w, declared, bound, opts=None):
     """(alias, branches) when the `or` `w` can bind one new alias from `bound`, else None."""
     if not (isinstance(w, Call) and w.name == "or" and w.kind == "expression" and w.args):
         return None
@@ -140,15 +156,17 @@ def _or_step(w, declared, bound):
             if pick is None or not aliases_in(arg, declared) <= bound | {alias}:
                 branches = None
                 break
-            branches.append(_branch(pick[0], pick[1], alias, [c for c in cs if c is not pick[0]]))
+            branches.append(_branch(pick[0], pick[1], alias,
+                                    [c for c in cs if c is not pick[0]], opts))
         if branches:
             return alias, tuple(branches)
     return None
 
 
-def plan_hops(spec: HopsSpec):
+def plan_hops(spec: HopsSpec, opts=None):
     """Order the joins of a hops spec; returns (steps, filters) or raises DTLCompileError.
-    `filters` are (expression, aliases it needs) pairs."""
+    `filters` are (expression, aliases it needs) pairs. `opts` (the compile options, or None)
+    decides which plain alias paths are index paths (see `index_path`)."""
     declared = {a for _, a in spec.datasets}
     ds_of = {a: d for d, a in spec.datasets}
     joins, ors, filters = [], [], []
@@ -168,13 +186,14 @@ def plan_hops(spec: HopsSpec):
             w, (la, ra) = j
             if (la in bound) != (ra in bound):
                 alias = ra if la in bound else la
-                steps.append(JoinStep(alias, ds_of[alias], (_branch(w, (la, ra), alias),)))
+                steps.append(JoinStep(alias, ds_of[alias],
+                                      (_branch(w, (la, ra), alias, (), opts),)))
                 bound.add(alias)
                 joins.remove(j)
                 break
         else:
             for w in ors:
-                got = _or_step(w, declared, bound)
+                got = _or_step(w, declared, bound, opts)
                 if got is not None:
                     alias, branches = got
                     steps.append(JoinStep(alias, ds_of[alias], branches))
@@ -206,6 +225,12 @@ def join_keys(v, plain: bool) -> list:
     if type(v) is list:
         return [x for x in v if x is not None]
     return [] if v is None else [v]
+
+
+def new_keys(v, plain: bool) -> list:
+    """The join values of the dataset side's value: a plain path's as its index holds them
+    (`path_values`: nested lists flattened once), an expression's list elements as they are."""
+    return _flat(v) if plain else join_keys(v, False)
 
 
 def _flat(v) -> list:
@@ -258,6 +283,7 @@ class _BranchRunner:
         self.bound = c.expr(b.bound_side)
         self.bound_plain = is_plain_path(b.bound_side)
         self.new = c.expr(b.new_side)
+        self.new_plain = is_plain_path(b.new_side)   # a namespace-aware path read
         self.indexable = b.path is None and _indexable(b.new_side, step.alias)
         self.extra = [_pred(x, c, declared) for x in b.extra]
 
@@ -272,7 +298,7 @@ class _BranchRunner:
         idx: dict = {}
         for pos, cand in enumerate(ents):
             e = Env(None, {}, env.ctx, aliases={self.alias: cand})
-            for k in join_keys(self.new(e), False):
+            for k in new_keys(self.new(e), self.new_plain):
                 g = idx.setdefault(value_key(k), [])
                 if not g or g[-1] != pos:
                     g.append(pos)
@@ -302,7 +328,7 @@ class _BranchRunner:
                 r2[self.alias] = cand
                 e2 = env.with_aliases(r2)
                 e2.S = source
-                if any(value_key(v) in kset for v in join_keys(self.new(e2), False)):
+                if any(value_key(v) in kset for v in new_keys(self.new(e2), self.new_plain)):
                     cands.append(cand)
         if self.extra:
             kept = []
@@ -335,7 +361,7 @@ class _HopsRunner:
 
     def __init__(self, spec: HopsSpec, c):
         self.spec = spec
-        steps, filters = plan_hops(spec)
+        steps, filters = plan_hops(spec, c.ctx.options)
         declared = {a for _, a in spec.datasets}
         self.steps = [(s, [_BranchRunner(s, b, c, declared) for b in s.branches])
                       for s in steps]
@@ -566,13 +592,13 @@ def hops_datasets(node) -> list[tuple[str, str]]:
     return out
 
 
-def hops_joins(node) -> list[tuple[str, tuple]]:
+def hops_joins(node, opts=None) -> list[tuple[str, tuple]]:
     """(dataset, index path) pairs the hops under a node look up: the indexes storage builds."""
     out = []
     for n in walk(node):
         if isinstance(n, HopsSpec):
             try:
-                steps, _ = plan_hops(n)
+                steps, _ = plan_hops(n, opts)
             except DTLCompileError:
                 continue
             out.extend((s.dataset, b.path) for s in steps for b in s.branches

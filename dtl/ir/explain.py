@@ -89,11 +89,25 @@ def analyse(plan, index: int = 0) -> dict:
                       for name, kind in sorted(functions)],
         "datasets": sorted(datasets),
         "aliases": sorted(aliases),
-        "lookups": sorted({f"{s.dataset}.{'.'.join(b.path)}" for h in pp.hops for s in h.steps
-                           for b in s.branches if b.path is not None}),
+        "lookups": _lookups(pp, Options.from_dict(plan.opts)),
         "reads": sorted(reads),
         "writes": sorted(writes),
     }
+
+
+def _lookups(pp, opts) -> list:
+    """The index lookups the hops run (`dataset.path`), for these options: with namespaced
+    identifiers a join path with an unqualified element is read like the DTL path (an
+    expression key), not looked up."""
+    from dtl.functions.hops import plan_hops
+    out = set()
+    for h in pp.hops:
+        steps = h.steps
+        if opts.namespaced_identifiers:
+            steps, _ = plan_hops(h.spec, opts)
+        out.update(f"{s.dataset}.{'.'.join(b.path)}" for s in steps for b in s.branches
+                   if b.path is not None)
+    return sorted(out)
 
 
 def _writes(call: Call, writes: set, reads: set):

@@ -138,3 +138,31 @@ def test_or_join_pipe_runs_columnar_over_a_stored_dataset(make_hub):
     s = hub.run()
     assert s["out"].queued == 4
     assert _out(hub) == {"p0": ["i0", "i1", "i2"], "p1": ["i0"], "p2": ["i0", "i2"], "p3": []}
+
+
+NS_META = {"_id": "node", "type": "metadata", "namespaced_identifiers": True}
+
+
+def test_namespaced_unqualified_join_paths_requeue(make_hub):
+    # with namespaced identifiers the stored entities carry namespaces ("item:x"); the join
+    # paths are unqualified, read like DTL paths (every namespace), on both sides
+    hub = make_hub([receiver("person"), receiver("item"),
+                    _pipe(["eq", "_S.org", "i.org_ref.value"], ret="i.name")], NS_META)
+    hub.post("person", [{"_id": "p1", "org": "1"}, {"_id": "p2", "org": "2"}])
+    hub.post("item", [{"_id": "i1", "org_ref": {"value": "1"}, "name": "one"}])
+    assert hub.run().ok
+    out = {e["_id"]: e for e in hub.output("out")}
+    key = next(k for k in out["person:p1"] if k.endswith(":m"))
+    assert {i: e[key] for i, e in out.items()} == {"person:p1": ["one"], "person:p2": []}
+    # i1 moves to org 2: both persons re-queued and re-joined
+    hub.post("item", [{"_id": "i1", "org_ref": {"value": "2"}, "name": "one"}])
+    s = hub.run()
+    assert s["out"].queued == 2
+    out = {e["_id"]: e for e in hub.output("out")}
+    assert {i: e[key] for i, e in out.items()} == {"person:p1": [], "person:p2": ["one"]}
+    # a new item for org 1 re-queues p1 only
+    hub.post("item", [{"_id": "i2", "org_ref": {"value": "1"}, "name": "two"}])
+    s = hub.run()
+    assert s["out"].queued == 1
+    assert {e["_id"]: e[key] for e in hub.output("out")}["person:p1"] == ["two"]
+    assert hub.run()["out"].queued == 0

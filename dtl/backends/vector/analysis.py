@@ -24,28 +24,31 @@ def pure(node) -> bool:
     return all(n.spec.pure for n in walk(node) if isinstance(n, Call))
 
 
-def hops_reason(call: Call) -> str | None:
+def hops_reason(call: Call, namespaced: bool = False) -> str | None:
+    from dtl.backends.closure.env import Options
     from dtl.functions.hops import plan_hops
     if len(call.args) != 1 or not isinstance(call.args[0], HopsSpec):
         return "hops with several specs"
     spec = call.args[0]
     try:
-        steps, filters = plan_hops(spec)
+        steps, filters = plan_hops(spec, Options(namespaced) if namespaced else None)
     except Exception:
         return "hops plan error"
     branches = [b for s in steps for b in s.branches]
     if any(b.extra for b in branches):
         return "hops with an or-join whose branches add conditions"
     if any(b.path is None for b in branches):
+        if all(isinstance(b.new_side, Path) for b in branches if b.path is None):
+            return "hops join on a namespace-aware path (an unqualified element)"
         return "hops join on an expression of the dataset alias"
     if len(spec.datasets) != 1 or spec.subsets or spec.returns is not None or spec.options:
         return "hops beyond one plain eq join"
-    if filters or any(expr_reason(b.bound_side) is not None for b in branches):
+    if filters or any(expr_reason(b.bound_side, namespaced) is not None for b in branches):
         return "hops beyond one plain eq join"
     return None
 
 
-def expr_reason(node) -> str | None:
+def expr_reason(node, namespaced: bool = False) -> str | None:
     if isinstance(node, Literal):
         return None
     if isinstance(node, Path):
@@ -57,7 +60,7 @@ def expr_reason(node) -> str | None:
     if not isinstance(node, Call) or node.kind != "expression":
         return "not an expression"
     if node.name == "hops":
-        return hops_reason(node)
+        return hops_reason(node, namespaced)
     if any(isinstance(a, Lambda) for a in node.args):
         return f"{node.name} takes a function expression"
     if node.name in ("if", "if-null") and not pure(node):
@@ -68,9 +71,9 @@ def expr_reason(node) -> str | None:
     return None
 
 
-def describe(node) -> str:
+def describe(node, namespaced: bool = False) -> str:
     """How an expression runs: "vector", "vector (kernel)", or "closure: <reason>"."""
-    r = expr_reason(node)
+    r = expr_reason(node, namespaced)
     if r is not None:
         return f"closure: {r}"
     if isinstance(node, Call):
@@ -105,7 +108,7 @@ def pays_in_batches(program, namespaced: bool) -> bool:
     calls = rule.transforms if rule is not None else ()
     if not calls or any(transform_reason(c, namespaced) for c in calls):
         return False
-    return any(isinstance(n, Call) and n.name == "hops" and hops_reason(n) is None
+    return any(isinstance(n, Call) and n.name == "hops" and hops_reason(n, namespaced) is None
                for c in calls for n in walk(c))
 
 
@@ -116,18 +119,18 @@ def explain_transform(call: Call, namespaced: bool) -> str:
         return f"closure per entity: {r}"
     parts = []
     for a in call.args:
-        for n in _exprs(a):
-            d = describe(n)
+        for n in _exprs(a, namespaced):
+            d = describe(n, namespaced)
             if d.startswith("closure"):
                 parts.append(f"{label(n)} -> {d}")
     return "vector" + (f"; {', '.join(dict.fromkeys(parts))}" if parts else "")
 
 
-def _exprs(node):
+def _exprs(node, namespaced: bool = False):
     """The outermost non-vectorizable expressions under a vectorizable one."""
-    if expr_reason(node) is not None:
+    if expr_reason(node, namespaced) is not None:
         yield node
         return
     if isinstance(node, Call) and node.name != "hops":
         for a in node.args:
-            yield from _exprs(a)
+            yield from _exprs(a, namespaced)

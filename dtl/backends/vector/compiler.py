@@ -173,7 +173,7 @@ class VectorCompiler:
     # -- expressions ----------------------------------------------------------------------
 
     def expr(self, node):
-        if analysis.expr_reason(node) is not None:
+        if analysis.expr_reason(node, self.ns) is not None:
             return self.per_row(node)
         if isinstance(node, Literal):
             v = node.value
@@ -346,7 +346,7 @@ class VectorCompiler:
         """One eq join, or an `or` of eq joins, as batched index lookups: one probe of the
         dataset view per branch (or one provider call for the batch's keys)."""
         spec = node.args[0]
-        (step,), _ = plan_hops(spec)
+        (step,), _ = plan_hops(spec, self.c.ctx.options)
         dataset = step.dataset
         branches = [(self.expr(br.bound_side), is_plain_path(br.bound_side), tuple(br.path))
                     for br in step.branches]
