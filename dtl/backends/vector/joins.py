@@ -17,6 +17,7 @@ from itertools import chain
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dtl.backends.vector import numba_kernels as NB
 from dtl.backends.vector.columns import Col, from_dicts
@@ -99,10 +100,15 @@ def _str_parts(arr):
 
 class KeyTable:
     """Distinct join keys (string or int64) -> entry number, as a numba hash table built
-    once and probed per batch."""
+    once and probed per batch (from the second probe on, see find)."""
 
     def __init__(self, keys: pa.Array):
         self.keys = keys
+        self.table = None
+        self.probed = False
+
+    def _build(self):
+        keys = self.keys
         size = 1 << max(4, (2 * len(keys)).bit_length())
         self.table = np.full(size, -1, np.int64)
         if keys.type == pa.string():
@@ -113,7 +119,15 @@ class KeyTable:
             NB.int_table(self.parts, self.table)
 
     def find(self, vals: pa.Array):
-        """Entry number of each value, -1 for nulls and values not present."""
+        """Entry number of each value, -1 for nulls and values not present. The first probe
+        is pyarrow's index_in (a run with one batch, as incremental runs are, needs neither
+        the table nor numba); later ones build the table once and probe it."""
+        if self.table is None:
+            if not self.probed:
+                self.probed = True
+                got = pc.index_in(vals, value_set=self.keys, skip_nulls=True)
+                return np.asarray(got.fill_null(-1), np.int64)
+            self._build()
         out = np.empty(len(vals), np.int64)
         valid = np.asarray(vals.is_valid()) if vals.null_count else np.ones(len(vals), bool)
         if vals.type == pa.string():

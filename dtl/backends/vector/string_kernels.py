@@ -58,10 +58,16 @@ def is_ascii(arr: pa.Array) -> bool:
 
 
 def any_starts_with_tilde(arr: pa.Array) -> bool:
-    """Whether some (non-null) string starts with '~'."""
+    """Whether some (non-null) string starts with '~' (numpy over the first bytes: no
+    compiled kernel needed, whatever the size)."""
     offs, data, valid = parts(arr)
-    return bool(_any_starts_with(offs, data, valid if valid is not None else _NO_MASK,
-                                 valid is not None, 126))
+    starts = offs[:-1]
+    hit = offs[1:] > starts
+    if valid is not None:
+        hit &= valid
+    if not hit.any():
+        return False
+    return bool((data[starts[hit]] == 126).any())
 
 
 # -- the part before a separator --------------------------------------------------------------
