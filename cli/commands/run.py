@@ -105,8 +105,9 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
         except EngineMissing as e:
             click.echo(str(e), err=True)
             sys.exit(2)
-        except OSError as e:
-            click.echo(f"error: the dask cluster did not start: {e}", err=True)
+        except Exception as e:  # noqa: BLE001 - a cluster that does not start is an answer
+            click.echo(f"error: the dask cluster did not start: {type(e).__name__}: {e}",
+                       err=True)
             sys.exit(EXIT_IO)
         hub = DistributedHub(cfg, data, engine=engine, shards=shards or workers or 2,
                              config_dir=config_dir, allow_paths=allow_paths, profile=profile,

@@ -53,7 +53,7 @@ def test_sigkill_worker_mid_run(case, tmp_path, monkeypatch):
 
     def slow(spec):   # the shard tasks of people-simple take seconds: time to kill one
         if spec.pipe_id == "people-simple" and spec.shard is not None:
-            spec.sleep_per_batch = 0.05 if case == "entity-path" else 0.6
+            spec.sleep_per_batch = 0.1 if case == "entity-path" else 1.5
 
     engine = DaskEngine(workers=2, task_timeout=180)
     try:
@@ -64,7 +64,7 @@ def test_sigkill_worker_mid_run(case, tmp_path, monkeypatch):
         th = threading.Thread(target=lambda: out.setdefault(
             "s", hub.run(["people", "people-simple"])), daemon=True)
         th.start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300   # a loaded 2-core machine
         while time.monotonic() < deadline:
             done = _shard_rows(db, "people-simple", 2)
             if 0 < done < N:
@@ -96,4 +96,4 @@ def test_sigkill_worker_mid_run(case, tmp_path, monkeypatch):
         assert first.pipes["people-simple"].status in ("ok", "failed")
     finally:
         engine.close()
-    assert time.monotonic() - t0 < 300
+    assert time.monotonic() - t0 < 600
