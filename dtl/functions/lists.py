@@ -73,6 +73,10 @@ def combine(*values):
             "STEP(integer-expression{0|1})", category=CAT,
             summary="The integers from START (inclusive) to STOP (exclusive) by STEP.")
 def range_(start, stop, step=1):
+    if start is None or stop is None:
+        # null in, null out: a real configuration's ["range", 1, ["plus", "_T.n", 1]] runs on
+        # entities without n, and the node's outputs hold those entities
+        return None
     start = _int_arg("START", "range", start)
     stop = _int_arg("STOP", "range", stop)
     step = _int_arg("STEP", "range", step)

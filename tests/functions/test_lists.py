@@ -37,6 +37,8 @@ def same(a, b):
     (["range", 4, 0, -1], [4, 3, 2, 1]),
     (["range", 0, 10, 3], [0, 3, 6, 9]),
     (["range", 3, 3], []),
+    (["range", 1, ["plus", None, 1]], None),   # null in, null out
+    (["range", None, 4], None),
 ])
 def test_construction(expr, expected):
     assert ev(expr) == expected
@@ -52,11 +54,11 @@ def test_list_result_is_fresh_each_time():
 @pytest.mark.parametrize("expr", [
     ["range", 0, 4, 0],
     ["range", 0, "_S.x"],
-    ["range", "_S.n", 4],
+    ["range", "_S.s", 4],
 ])
 def test_range_errors(expr):
     with pytest.raises(DTLError):
-        ev(expr, {"x": 1.5, "n": None})
+        ev(expr, {"x": 1.5, "s": "a"})
 
 
 def test_range_rejects_float_literal_statically():
