@@ -12,11 +12,7 @@ if getattr(sys.modules.get("storage"), "__file__", 1) is None:
     del sys.modules["storage"]
 
 from tests.runtime.test_pump import internal, make_hub, receiver  # noqa: E402,F401
-
-
-def embedded(pid, entities, **kw):
-    return {"_id": pid, "type": "pipe", "source": {"type": "embedded", "entities": entities},
-            **kw}
+from tests.runtime.test_run_settles import embedded  # noqa: E402
 
 
 def merge(pid, datasets, **kw):
