@@ -107,6 +107,7 @@ def test_generated_source_agrees_with_the_implementation(spec):
     assert gen.stages[0][2] is not None
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck),
+              derandomize=True,
               database=None)
     @given(source)
     def agree(src):
@@ -128,6 +129,7 @@ def test_vector_agrees_with_the_implementation(spec):
     assert vec.vector[0].run is not None, expr
 
     @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
+              derandomize=True,
               database=None)
     @given(st.lists(source, min_size=1, max_size=6))
     def agree(srcs):
