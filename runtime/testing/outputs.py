@@ -1,15 +1,14 @@
 """What the Sesam API would answer for `/pipes/<id>/entities` and `/publishers/<id>/<kind>`,
 computed from the embedded hub.
 
-Entities are turned into the JSON the API sends (transit strings for extension types, numbers for
-Integer/Float/Decimal) and parsed back with the standard JSON parser, so decimals become floats
-exactly as they do in the client before its comparison.
+Entities are turned into the JSON the API sends: transit strings for the extension types,
+Decimal included (`"~f158325.000000"`, digits as stored: the expected files a real node wrote
+show them so), numbers for Integer and Float.
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from dtl import transit
 
@@ -19,15 +18,7 @@ class OutputError(Exception):
 
 
 def api_json(value):
-    """A DTL value as the API's JSON, read back by `json.loads`."""
-    if isinstance(value, dict):
-        return {k: api_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [api_json(v) for v in value]
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            return float(value)
-        return json.loads(transit.encode_decimal(value))
+    """A DTL value as the API's JSON."""
     return transit.encode(value)
 
 

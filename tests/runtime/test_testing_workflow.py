@@ -283,3 +283,24 @@ def test_pipes_that_push_outside_are_compared_not_pushed(fair):
     import sqlite3
     with sqlite3.connect(fair / "out.db") as db:
         assert sorted(db.execute("select label from planets")) == [("Earth",), ("Mars",)]
+
+
+def test_decimals_are_compared_as_the_api_sends_them(fair):
+    # the entities API writes a Decimal as a transit string with its stored digits
+    # ("~f2.500"), not as a JSON number; a float stays a number
+    write(fair / "pipes" / "amounts.conf.json", json.dumps({
+        "_id": "amounts", "type": "pipe",
+        "source": {"type": "embedded", "entities": [
+            {"_id": "a", "exact": "~f2.500", "approx": 2.5}]}}))
+    write(fair / "pipes" / "amounts-out.conf.json", json.dumps({
+        "_id": "amounts-out", "type": "pipe",
+        "source": {"type": "dataset", "dataset": "amounts"},
+        "transform": {"type": "dtl", "rules": {"default": [
+            ["copy", "*"], ["add", "sum", ["plus", "_S.exact", ["decimal", "0.25"]]]]}},
+        "sink": {"type": "http_endpoint"}}))
+    write(fair / "expected" / "amounts-out.test.json", '{"pipe": "amounts-out"}')
+    write(fair / "expected" / "amounts-out.json", json.dumps([
+        {"_id": "a", "approx": 2.5, "exact": "~f2.500", "sum": "~f2.750"}]))
+    r = dtl("test", fair)
+    assert r.exit_code == 0, r.output
+    assert "All tests passed! Ran 3 tests." in r.stdout
