@@ -21,7 +21,6 @@ from itertools import islice
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from runtime import transforms  # noqa: E402
 from runtime.config import load_config  # noqa: E402
 from runtime.hub import Hub  # noqa: E402
 
@@ -77,7 +76,7 @@ def _warm(hub, dataset, rules, backend):
 
 
 def _run(hub, pid, backend):
-    transforms.BACKEND = backend   # the chain is built (and cached) on the pipe's first run
+    hub.backend = backend   # each pipe of this hub compiles (once, on its first run) on its own
     hub.provider.close()   # no join view left from another backend's run: each builds its own
     t = time.perf_counter()
     s = hub.run([pid], until_stable=False)

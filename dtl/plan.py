@@ -107,7 +107,7 @@ class Plan:
         backend = backend or self.backend
         if items == self.options and backend == self.backend:
             return self
-        _check_backend(backend)
+        check_backend(backend)
         ns = bool(dict(items).get("namespaced_identifiers", False))
         return replace(self, options=items, backend=backend,
                        programs=tuple(_choose(p.program, p.hops, ns, backend)
@@ -126,7 +126,7 @@ def _items(options: dict | None) -> tuple:
     return tuple(out)
 
 
-def _check_backend(backend: str):
+def check_backend(backend: str):
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
 
@@ -153,7 +153,7 @@ def build_rules(nodes, *, file: str | None = None, text: str | None = None,
                 options: dict | None = None, backend: str = "auto") -> Plan:
     """The plan of one or several chained rule objects (positioned JSON trees)."""
     from dtl.ir.lower import Lowerer
-    _check_backend(backend)
+    check_backend(backend)
     programs, diags = [], []
     for node in nodes:                                   # pass: lower
         low = Lowerer(text)
@@ -221,4 +221,4 @@ def _choose(program: Program, hops, namespaced: bool, backend: str) -> ProgramPl
 
 
 __all__ = ["Plan", "ProgramPlan", "RulePlan", "HopsPlan", "build", "build_rules", "check",
-           "PASSES", "BACKENDS"]
+           "check_backend", "PASSES", "BACKENDS"]

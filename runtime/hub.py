@@ -79,9 +79,13 @@ class RunSummary:
 
 class Hub:
     def __init__(self, config, data_dir, *, clock=None, keep_going=False, fsync=True,
-                 roots=None, push=True):
+                 roots=None, push=True, backend="auto"):
         """`push=False` (a test run): pipes whose sinks write outside the hub do not run;
-        their output is what the test compares (`output`), as an endpoint's is."""
+        their output is what the test compares (`output`), as an endpoint's is. `backend`:
+        the DTL backend this hub's pipes compile with (dtl.plan.BACKENDS)."""
+        from dtl.plan import check_backend
+        check_backend(backend)
+        self.backend = backend
         self.config = config
         self.push = push
         self.data_dir = str(data_dir)
@@ -294,11 +298,12 @@ class Hub:
             ds.close()
 
     def _chain(self, pipe, mark_filtered=True):
-        key = (pipe.id, mark_filtered)
+        key = (pipe.id, mark_filtered, self.backend)
         ch = self._chains.get(key)
         if ch is None:
             from runtime.transforms import build_chain
             ch = self._chains[key] = build_chain(pipe, self.provider, self._services(pipe),
+                                                 backend=self.backend,
                                                  mark_filtered=mark_filtered)
         return ch
 

@@ -98,12 +98,10 @@ def _settle(e, out, id_required, done):
     return None
 
 
-BACKEND = "auto"  # the DTL backend pipes compile with (`dtl run --backend`)
-
-
-def build_chain(pipe, provider, services, *, mark_filtered=True):
+def build_chain(pipe, provider, services, *, backend="auto", mark_filtered=True):
     """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure); its attribute
-    `run_many(entities)` runs a whole batch (per entity: outputs or an EntityFailure)."""
+    `run_many(entities)` runs a whole batch (per entity: outputs or an EntityFailure).
+    `backend`: the DTL backend the pipe's transforms compile with (`Hub(backend=)`)."""
     eff = pipe.effective
     opts = {"namespaced_identifiers": eff.get("namespaced_identifiers", False),
             "namespaces": dict(eff.get("namespaces") or {})}
@@ -111,7 +109,7 @@ def build_chain(pipe, provider, services, *, mark_filtered=True):
     for t in pipe.transforms:
         if t.type == "dtl":
             tr = t.compile(provider=provider, options=opts, mark_filtered=mark_filtered,
-                           services=services, backend=BACKEND)
+                           services=services, backend=backend)
             stages.append(("dtl", tr, bool(t.get("id_required", True))))
         elif t.type == "emit_children":
             stages.append(("children", None, True))

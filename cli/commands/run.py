@@ -64,8 +64,6 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
     configuration cannot be read (or a path is refused), 3 a pipe failed or is invalid, 4 I/O."""
     from runtime.config import ConfigError, load_config
     from runtime.hub import Hub
-    import runtime.transforms
-    runtime.transforms.BACKEND = backend
     try:
         # as a node takes it: only an unreadable configuration is refused as a whole
         cfg = load_config(config_dir, profile=profile, lenient=True)
@@ -114,7 +112,7 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
                              backend=backend, keep_going=keep_going, roots=roots)
     else:
         engine = None
-        hub = Hub(cfg, data, keep_going=keep_going, roots=roots)
+        hub = Hub(cfg, data, keep_going=keep_going, roots=roots, backend=backend)
     try:
         if watch:
             _watch(hub, pipes or None, fmt)

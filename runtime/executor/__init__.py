@@ -35,7 +35,7 @@ EXECUTORS = ("local", "dask")
 
 class DistributedHub(Hub):
     def __init__(self, config, data_dir, *, engine, shards=2, config_dir=None, allow_paths=(),
-                 profile=None, backend="auto", task_hook=None, **kw):
+                 profile=None, task_hook=None, **kw):
         super().__init__(config, data_dir, **kw)
         self.config_dir = os.path.abspath(str(config_dir or config.root))
         self.data_dir = os.path.abspath(self.data_dir)
@@ -43,7 +43,6 @@ class DistributedHub(Hub):
         self.shards = int(shards)
         self.allow_paths = tuple(str(p) for p in allow_paths)
         self.profile = profile
-        self.backend = backend
         self.fsync = kw.get("fsync", True)
         self.task_hook = task_hook        # tests: edit each TaskSpec before it is submitted
         self.fingerprint = _fingerprint(config)

@@ -225,15 +225,13 @@ def _config(spec):
 def run_task(spec: TaskSpec) -> TaskResult:
     import os
 
-    import runtime.transforms
     from runtime.confine import Roots, file_roots
     from runtime.pump import Pump
     t0 = time.perf_counter()
-    runtime.transforms.BACKEND = spec.backend
     cfg = _config(spec)
     roots = Roots.build(cfg.root, spec.data_dir, spec.allow_paths, file_roots(cfg))
     hub = TaskHub(cfg, spec.data_dir, shard=spec.shard, keep_going=spec.keep_going,
-                  fsync=spec.fsync, roots=roots, push=spec.push)
+                  fsync=spec.fsync, roots=roots, push=spec.push, backend=spec.backend)
     out = TaskResult(spec.pipe_id, spec.shard, pid=os.getpid())
     try:
         pipe = hub._pipe(spec.pipe_id)

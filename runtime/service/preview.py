@@ -40,7 +40,7 @@ def preview(node, pipe_id, body, files_ok=True) -> dict:
     from runtime.transforms import EntityFailure, build_chain
     hub = node.hub
     try:
-        chain = build_chain(pipe, hub.provider, hub._services(pipe))
+        chain = build_chain(pipe, hub.provider, hub._services(pipe), backend=hub.backend)
     except Exception as e:  # noqa: BLE001 - an unsupported transform is an answer, not a crash
         out["errors"].append({"msg": str(e), "level": "error"})
         return out

@@ -21,7 +21,7 @@ from test_pump import internal, receiver, write_config  # noqa: E402
 from dtl import transit  # noqa: E402
 from dtl.backends.vector import runner  # noqa: E402
 from dtl.values import DateTime  # noqa: E402
-from runtime import columnar, transforms  # noqa: E402
+from runtime import columnar  # noqa: E402
 from storage import columnar as scol, hashing, segments  # noqa: E402
 
 RULES = {"default": [
@@ -64,11 +64,11 @@ def counts(monkeypatch):
     return seen
 
 
-def _hub(root, pipes=PIPES):
+def _hub(root, pipes=PIPES, backend="auto"):
     from runtime.config import load_config
     from runtime.hub import Hub
     return Hub(load_config(write_config(os.path.join(root, "config"), pipes)),
-               os.path.join(root, "data"))
+               os.path.join(root, "data"), backend=backend)
 
 
 def _snapshot(hub, summary, pipe="out"):
@@ -83,10 +83,10 @@ def _snapshot(hub, summary, pipe="out"):
             "versions": versions, "errors": errors}
 
 
-def _run(root, posts, monkeypatch, columnar_on, pipes=PIPES, pipe="out"):
+def _run(root, posts, monkeypatch, columnar_on, pipes=PIPES, pipe="out", backend="auto"):
     monkeypatch.setenv("DTL_COLUMNAR", "1" if columnar_on else "0")
     snaps = []
-    with _hub(root, pipes) as hub:
+    with _hub(root, pipes, backend) as hub:
         for batch in posts:
             hub.post("src", [transit.encode(e) for e in batch])
             s = hub.run([pipe], until_stable=False)
@@ -119,10 +119,9 @@ SCENARIO = [
 
 @pytest.mark.parametrize("backend", ["auto", "vector"])
 def test_columnar_pipe_equals_the_entity_path(tmp_path, monkeypatch, counts, backend):
-    monkeypatch.setattr(transforms, "BACKEND", backend)
-    rows = _run(str(tmp_path / "rows"), SCENARIO, monkeypatch, False)
+    rows = _run(str(tmp_path / "rows"), SCENARIO, monkeypatch, False, backend=backend)
     assert counts == {"columnar": 0, "fallback": 0}
-    cols = _run(str(tmp_path / "cols"), SCENARIO, monkeypatch, True)
+    cols = _run(str(tmp_path / "cols"), SCENARIO, monkeypatch, True, backend=backend)
     assert cols == rows
     # every run's first batch failed (p42's fmt) and went per entity; so did the third
     # post's; the clean second one and the full rerun went columnar
@@ -134,8 +133,7 @@ def test_columnar_pipe_equals_the_entity_path(tmp_path, monkeypatch, counts, bac
 
 
 def test_closure_backend_never_runs_columnar(tmp_path, monkeypatch, counts):
-    monkeypatch.setattr(transforms, "BACKEND", "closure")
-    _run(str(tmp_path), SCENARIO[:1], monkeypatch, True)
+    _run(str(tmp_path), SCENARIO[:1], monkeypatch, True, backend="closure")
     assert counts == {"columnar": 0, "fallback": 0}
 
 
@@ -182,7 +180,6 @@ entities = st.fixed_dictionaries({"_id": ids}, optional={
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(entities, min_size=1, max_size=12), min_size=1, max_size=3))
 def test_property_columnar_equals_rows(tmp_path_factory, monkeypatch, posts):
-    monkeypatch.setattr(transforms, "BACKEND", "auto")
     monkeypatch.setattr(runner, "STRICT", False)
     root = str(tmp_path_factory.mktemp("p"))
     # the source keeps non-finite floats out: storage refuses them (a post error)

@@ -49,7 +49,6 @@ PIPES = [
 @pytest.mark.parametrize("backend", ["auto", "closure", "vector"])
 def test_one_lowering_per_dtl_transform_per_load(tmp_path, monkeypatch, backend):
     from dtl.ir.lower import Lowerer
-    from runtime import transforms
     from runtime.config import load_config
     from runtime.hub import Hub
     calls = []
@@ -59,12 +58,11 @@ def test_one_lowering_per_dtl_transform_per_load(tmp_path, monkeypatch, backend)
         calls.append(node.span)
         return real(self, node)
     monkeypatch.setattr(Lowerer, "program", counting)
-    monkeypatch.setattr(transforms, "BACKEND", backend)
     cfg = load_config(_write(str(tmp_path / "cfg"), PIPES))
     assert len(calls) == 4          # a: 1, b: 2 chained, c: 1
     plans = [t.plan for p in cfg.pipes.values() for t in p.transforms]
     assert all(pl is not None and pl.text for pl in plans)
-    hub = Hub(cfg, str(tmp_path / "data"))
+    hub = Hub(cfg, str(tmp_path / "data"), backend=backend)
     try:
         s = hub.run()
         assert s.ok, s
@@ -91,13 +89,11 @@ def _range_position(cfg_dir):
 
 @pytest.mark.parametrize("backend", ["auto", "closure", "vector"])
 def test_run_time_error_carries_file_line_col(tmp_path, monkeypatch, backend):
-    from runtime import transforms
     from runtime.config import load_config
     from runtime.hub import Hub
-    monkeypatch.setattr(transforms, "BACKEND", backend)
     cfg_dir = _write(str(tmp_path / "cfg"), [RANGE])
     line, col = _range_position(cfg_dir)
-    hub = Hub(load_config(cfg_dir), str(tmp_path / "data"), keep_going=True)
+    hub = Hub(load_config(cfg_dir), str(tmp_path / "data"), keep_going=True, backend=backend)
     try:
         hub.run()
         errs = hub.execution_log("p", "write-error")

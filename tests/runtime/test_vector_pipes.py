@@ -60,9 +60,8 @@ def spies(monkeypatch):
 def _hub(root, backend, monkeypatch):
     from runtime.config import load_config
     from runtime.hub import Hub
-    monkeypatch.setattr(transforms, "BACKEND", backend)
     return Hub(load_config(write_config(os.path.join(root, "config"), PIPES)),
-               os.path.join(root, "data"))
+               os.path.join(root, "data"), backend=backend)
 
 
 def _snapshot(hub, summary):
@@ -141,6 +140,52 @@ def test_vector_pipes_equal_auto(tmp_path, monkeypatch, spies):
     assert "p5" not in latest
 
 
+def test_two_hubs_with_other_backends_do_not_affect_each_other(tmp_path, monkeypatch, spies):
+    """The backend is the hub's (no module global): a closure hub and a vector hub open in
+    one process each run their own, with the same results."""
+    with _hub(str(tmp_path / "c"), "closure", monkeypatch) as hc, \
+            _hub(str(tmp_path / "v"), "vector", monkeypatch) as hv:
+        closure = _scenario(hc)
+        assert spies["columnar"] == 0
+        vector = _scenario(hv)
+        assert spies["columnar"] >= 3
+        spies["columnar"] = 0
+        hc.post("persons", [{"_id": "p11", "name": "x", "fmt": "%Y"}])
+        assert hc.run().ok and spies["columnar"] == 0   # the vector hub changed nothing here
+        for hub, backend in ((hc, "closure"), (hv, "vector")):
+            chain = hub._chain(hub.config.pipes["po"])
+            assert [tr.backend for kind, tr, _ in chain.stages if kind == "dtl"] == [backend]
+    assert vector == closure
+
+
+def _posted(root, monkeypatch):
+    """A configuration (root/config) with persons and orders posted into root/data."""
+    with _hub(root, "closure", monkeypatch) as hub:
+        hub.post("orders", ORDERS)
+        hub.post("persons", PERSONS)
+    return os.path.join(root, "config"), os.path.join(root, "data")
+
+
+@pytest.mark.parametrize("backend", ["closure", "vector"])
+def test_dtl_run_and_a_task_run_on_the_backend_they_are_given(tmp_path, monkeypatch, spies,
+                                                               backend):
+    """`dtl run --backend` and an executor task (its TaskSpec's backend) compile the pipes
+    on that backend: vector batches run columnar, closure ones never do."""
+    from click.testing import CliRunner
+    from cli.commands.run import run_cmd
+    from runtime.executor.task import TaskSpec, run_task
+    cfg, data = _posted(str(tmp_path / "cli"), monkeypatch)
+    r = CliRunner().invoke(run_cmd, [cfg, "--data", data, "--backend", backend,
+                                     "--keep-going", "--format", "json"])
+    assert r.exit_code == 0 and r.exception is None, r.output
+    assert (spies["columnar"] > 0) == (backend == "vector")
+    spies["columnar"] = 0
+    cfg, data = _posted(str(tmp_path / "task"), monkeypatch)
+    out = run_task(TaskSpec(cfg, data, "po", fingerprint=str(tmp_path), backend=backend))
+    assert (out.run["status"], out.run["read"], out.run["errors"]) == ("ok", 12, 1), out.run
+    assert (spies["columnar"] > 0) == (backend == "vector")
+
+
 def test_the_join_view_is_cached_per_dataset_content(tmp_path, monkeypatch, spies):
     with _hub(str(tmp_path), "vector", monkeypatch) as hub:
         hub.post("orders", ORDERS)
@@ -185,11 +230,10 @@ def test_run_many_keeps_the_chain_rules(tmp_path, monkeypatch):
             {"_id": "f", "fmt": "%Y", "kids": [{"k": 7}]}]
     results = {}
     for backend in ("auto", "vector"):
-        monkeypatch.setattr(transforms, "BACKEND", backend)
         cfg = load_config(write_config(str(tmp_path / backend), [pipe]))
         for mf in (True, False):
             chain = transforms.build_chain(cfg.pipes["ns"], NullProvider(), {},
-                                           mark_filtered=mf)
+                                           backend=backend, mark_filtered=mf)
             expected = []
             for e in ents:
                 try:
@@ -264,9 +308,8 @@ def test_a_receiver_transforms_the_posted_batch_at_once(tmp_path, monkeypatch, s
             (rule[0] != "add" or rule[1] != "year")]
     pipes = [receiver("orders"), receiver("rx", transform={"type": "dtl", "rules": {
         "default": join}})]
-    monkeypatch.setattr(transforms, "BACKEND", "auto")
     with Hub(load_config(write_config(str(tmp_path / "config"), pipes)),
-             str(tmp_path / "data")) as hub:
+             str(tmp_path / "data"), backend="auto") as hub:
         hub.post("orders", ORDERS)
         hub.post("rx", [{"_id": "p1", "name": "a"}, {"_id": "p2", "name": "b"},
                         {"_id": "p3", "name": "c"}])
