@@ -58,6 +58,15 @@ def _check(data, name, want=None):
         len(ids) - len(set(ids)), set(ids)
 
 
+def _count(data, name):
+    """Entities in dataset `name`, read beside a live writer."""
+    st = _store(data)
+    if not st.exists(name):
+        return 0
+    with st.open(name) as ds:
+        return sum(1 for _ in ds.entities())
+
+
 def _kill_at(p, delay):
     time.sleep(delay)
     if p.poll() is not None:
@@ -65,6 +74,57 @@ def _kill_at(p, delay):
     p.send_signal(signal.SIGKILL)
     p.wait()
     return True
+
+
+def _files(dirs):
+    """(path, size) of every file under `dirs`: what a writer changes first."""
+    out = set()
+    for top in dirs:
+        for dp, _dn, fn in os.walk(top):
+            for f in fn:
+                try:
+                    out.add((os.path.join(dp, f), os.path.getsize(os.path.join(dp, f))))
+                except FileNotFoundError:
+                    pass
+    return out
+
+
+def _started(dirs):
+    """A callable: has a file under `dirs` appeared, gone or changed size since now?"""
+    base = _files(dirs)
+    return lambda: _files(dirs) != base
+
+
+def _wait_started(p, started, timeout=300):
+    """Poll until `started()` holds (True) or `p` ended (False)."""
+    end = time.monotonic() + timeout
+    while not started():
+        if p.poll() is not None:
+            return False
+        if time.monotonic() > end:
+            return True
+        time.sleep(0.002)
+    return True
+
+
+def _kill_mid(p, started, window, rnd):
+    """SIGKILL `p` a random moment within `window` seconds after it began writing (a delay
+    counted from spawn lands after the end on a fast machine, or before any write on a slow
+    one). False if `p` ended before the kill."""
+    if not _wait_started(p, started):
+        return False
+    return _kill_at(p, rnd.uniform(0, window))
+
+
+def _window(cmd, dirs, env=ENV):
+    """Half the time an unkilled `cmd` writes (first change under `dirs` to exit): kill
+    delays drawn from it land while the work still runs, even when a rerun is faster."""
+    started = _started(dirs)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _wait_started(p, started)
+    t0 = time.monotonic()
+    p.wait(timeout=600)
+    return max(0.005, (time.monotonic() - t0) / 2)
 
 
 # -- SIGKILL dtl run ---------------------------------------------------------------------------
@@ -93,38 +153,52 @@ WANT = {"src": lambda e: {"double": 2 * int(e["_id"][1:])},
         "dst": lambda e: {"sum": 3 * int(e["_id"][1:])}}
 
 
+def _fresh(data, names):
+    for name in names:
+        if _store(data).exists(name):
+            _store(data).delete(name)
+
+
 def run(root, trials, seed=1, n=20000):
-    """SIGKILL `dtl run` at a random moment, `trials` times (rerun after each), then run to
-    the end: every dataset exact."""
+    """SIGKILL `dtl run` at a random moment while it writes, until `trials` kills landed
+    (rerun after each), then run to the end: every dataset exact."""
     rnd = random.Random(seed)
     cfg, data = os.path.join(root, "cfg"), os.path.join(root, "data")
     _chain(cfg)
     _raw(data, n)
-    kills = problems = dups = 0
-    for t in range(trials):
-        if t % 25 == 0 and t:      # start over now and then so kills land early in runs too
-            for name in ("src", "dst"):
-                if _store(data).exists(name):
-                    _store(data).delete(name)
+    cmd = [DTL, "run", cfg, "--data", data, "--format", "json"]
+    cal = os.path.join(root, "cal")
+    shutil.copytree(data, cal)
+    window = _window(cmd[:3] + ["--data", cal], [cal])
+    shutil.rmtree(cal)
+    kills = problems = dups = attempts = missed = 0
+    fresh = False
+    while kills < trials and attempts < 3 * trials:
+        attempts += 1
+        if fresh or (kills % 25 == 0 and kills):  # kills land early in runs too, not only in
+            _fresh(data, ("src", "dst"))          # resumed ones (a finished run: start over)
         group = rnd.choice(("700,0.05", "1500,0.3", "4000,10"))
-        p = subprocess.Popen([DTL, "run", cfg, "--data", data, "--format", "json"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        started = _started([data])
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env=dict(ENV, DTL_GROUP_COMMIT=group))
-        kills += _kill_at(p, rnd.uniform(0.4, 2.0))
+        killed = _kill_mid(p, started, window, rnd)
+        kills += killed
+        missed += not killed
+        fresh = not killed
         for name in ("src", "dst"):
             probs, d, _ = _check(data, name, WANT[name])
             problems += len(probs)
             dups += d
-    r = subprocess.run([DTL, "run", cfg, "--data", data, "--format", "json"],
-                       capture_output=True, text=True, env=ENV, timeout=600)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=600)
     lost = 0
     for name in ("src", "dst"):
         probs, d, ids = _check(data, name, WANT[name])
         problems += len(probs)
         dups += d
         lost += n - len(ids)
-    return {"trials": trials, "kills": kills, "entities": n, "lost": lost, "duplicated": dups,
-            "verify_problems": problems, "final_exit": r.returncode}
+    return {"trials": trials, "kills": kills, "ended_before_kill": missed,
+            "kill_window_s": round(window, 3), "entities": n, "lost": lost,
+            "duplicated": dups, "verify_problems": problems, "final_exit": r.returncode}
 
 
 # -- SIGKILL dtl serve -------------------------------------------------------------------------
@@ -192,28 +266,51 @@ def serve_receive(root, trials, seed=2, batch=200):
             "duplicated": dups, "verify_problems": len(probs)}
 
 
-def serve_pump(root, trials, seed=3, n=20000):
-    """`dtl serve` runs the chain's pumps (scheduler, as deployed) and is SIGKILLed mid-run;
-    after the last kill `dtl run` finishes the work: every dataset exact."""
+def _pumping(cfg, data, root):
+    """A `dtl serve` whose pump of the chain has begun writing."""
     import httpx
 
     from runtime.service.server import free_port
+    srv = _serve(cfg, data, free_port(), os.path.join(root, "serve.log")).start()
+    started = _started([os.path.join(data, "datasets", name) for name in ("src", "dst")])
+    with httpx.Client(base_url=srv.url, timeout=30) as c:
+        c.post("/pipes/src/pump", data={"operation": "start"})
+    _wait_started(srv.proc, started)
+    return srv
+
+
+def serve_pump(root, trials, seed=3, n=20000):
+    """`dtl serve` runs the chain's pumps (scheduler, as deployed) and is SIGKILLed while
+    they write; after the last kill `dtl run` finishes the work: every dataset exact."""
     rnd = random.Random(seed)
     cfg, data = os.path.join(root, "cfg"), os.path.join(root, "data")
     _chain(cfg)
     _raw(data, n)
-    kills = problems = dups = 0
-    for t in range(trials):
-        if t % 10 == 0 and t:
-            for name in ("src", "dst"):
-                if _store(data).exists(name):
-                    _store(data).delete(name)
-        srv = _serve(cfg, data, free_port(), os.path.join(root, "serve.log")).start()
-        with httpx.Client(base_url=srv.url, timeout=30) as c:
-            c.post("/pipes/src/pump", data={"operation": "start"})
-        time.sleep(rnd.uniform(0.1, 1.5))
+
+    def done(d):
+        return all(_count(d, name) == n for name in ("src", "dst"))
+    cal = os.path.join(root, "cal")       # half the time a warm server takes for the chain
+    shutil.copytree(data, cal)
+    srv = _pumping(cfg, cal, root)
+    t0 = time.monotonic()
+    while not done(cal) and time.monotonic() < t0 + 300:
+        time.sleep(0.01)
+    window = max(0.005, (time.monotonic() - t0) / 2)
+    srv.kill()
+    shutil.rmtree(cal)
+    kills = problems = dups = attempts = missed = 0
+    fresh = False
+    while kills < trials and attempts < 3 * trials:
+        attempts += 1
+        if fresh or (kills % 10 == 0 and kills):
+            _fresh(data, ("src", "dst"))
+        srv = _pumping(cfg, data, root)
+        time.sleep(rnd.uniform(0, window))
+        finished = done(data)     # the server outlives its pumps: was the chain still running?
         srv.kill()
-        kills += 1
+        kills += not finished
+        missed += finished
+        fresh = finished
         for name in ("src", "dst"):
             probs, d, _ = _check(data, name, WANT[name])
             problems += len(probs)
@@ -226,66 +323,97 @@ def serve_pump(root, trials, seed=3, n=20000):
         problems += len(probs)
         dups += d
         lost += n - len(ids)
-    return {"trials": trials, "kills": kills, "entities": n, "lost": lost, "duplicated": dups,
-            "verify_problems": problems, "final_exit": r.returncode}
+    return {"trials": trials, "kills": kills, "ended_before_kill": missed,
+            "kill_window_s": round(window, 3), "entities": n, "lost": lost,
+            "duplicated": dups, "verify_problems": problems, "final_exit": r.returncode}
 
 
 # -- SIGKILL dtl dataset put / compact ---------------------------------------------------------
 def dataset_put(root, trials, seed=4, n=20000):
-    """SIGKILL `dtl dataset put` of an NDJSON file mid-way; after each kill the dataset
-    verifies and holds no entity twice; the put run again stores exactly the rest."""
+    """SIGKILL `dtl dataset put` of an NDJSON file while it writes, until `trials` kills
+    landed; after each kill the dataset verifies and holds no entity twice; the put run
+    again stores exactly the rest."""
     rnd = random.Random(seed)
     data = os.path.join(root, "data")
     src = os.path.join(root, "in.ndjson")
     with open(src, "w") as f:
         for i in range(n):
             f.write(json.dumps({"_id": f"p{i:06d}", "n": i, "pad": "y" * (i % 17)}) + "\n")
-    kills = problems = dups = 0
-    for t in range(trials):
-        if t % 20 == 0 and t and _store(data).exists("put"):
-            _store(data).delete("put")
+    cal = os.path.join(root, "cal")       # the largest batches write fastest
+    window = _window([DTL, "dataset", "put", "put", src, "--data", cal, "--batch-size",
+                      "4000"], [cal])
+    shutil.rmtree(cal)
+    kills = problems = dups = attempts = missed = 0
+    fresh = False
+    while kills < trials and attempts < 3 * trials:
+        attempts += 1
+        if fresh or (kills % 20 == 0 and kills):
+            _fresh(data, ("put",))
+        started = _started([data])
         p = subprocess.Popen([DTL, "dataset", "put", "put", src, "--data", data,
                               "--batch-size", str(rnd.choice((300, 1000, 4000)))],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        kills += _kill_at(p, rnd.uniform(0.3, 1.5))
+        killed = _kill_mid(p, started, window, rnd)
+        kills += killed
+        missed += not killed
+        fresh = not killed
         probs, d, _ = _check(data, "put", lambda e: {"n": int(e["_id"][1:])})
         problems += len(probs)
         dups += d
     subprocess.run([DTL, "dataset", "put", "put", src, "--data", data], env=ENV,
                    capture_output=True, timeout=600)
     probs, d, ids = _check(data, "put", lambda e: {"n": int(e["_id"][1:])})
-    return {"trials": trials, "kills": kills, "entities": n, "lost": n - len(ids),
+    return {"trials": trials, "kills": kills, "ended_before_kill": missed,
+            "kill_window_s": round(window, 3), "entities": n, "lost": n - len(ids),
             "duplicated": dups + d, "verify_problems": problems + len(probs)}
+
+
+def _committed_compaction(data, name):
+    from storage import log
+    recs, _ = log.read(os.path.join(data, "datasets", name, "log"))
+    return any(r.get("kind") == "compact" for r in recs)
 
 
 def compact(root, trials, seed=5, n=4000, versions=6):
     """Each trial writes new versions of every entity, then SIGKILLs `dtl dataset compact`
-    at a random moment: the dataset verifies and the latest version of every _id is the one
-    written last."""
+    while it works, until `trials` kills landed: the dataset verifies and the latest
+    version of every _id is the one written last."""
     rnd = random.Random(seed)
-    kills = problems = wrong = 0
+    kills = problems = wrong = attempts = missed = before_commit = 0
     v = 0
-    for t in range(trials):
+    window = None
+    while kills < trials and attempts < 3 * trials:
+        attempts += 1
         # a fresh dataset per trial: a compaction killed every time never shrinks the history,
         # and each trial would read more of it than the last
-        data = os.path.join(root, f"data{t}")
+        data = os.path.join(root, f"data{attempts}")
         with _store(data).open("c", writer=True, create=True) as ds:
             for _k in range(versions):
                 v += 1
                 ds.append([{"_id": f"c{i:05d}", "v": v, "pad": "z" * (i % 11)}
                            for i in range(n)])
-        p = subprocess.Popen([DTL, "dataset", "compact", "c", "--data", data,
-                              "--keep-versions", str(rnd.choice((1, 2)))],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        kills += _kill_at(p, rnd.uniform(0.2, 1.2))
+        cmd = [DTL, "dataset", "compact", "c", "--keep-versions", str(rnd.choice((1, 2)))]
+        if window is None:
+            cal = data + "-cal"
+            shutil.copytree(data, cal)
+            window = _window(cmd + ["--data", cal], [cal])
+            shutil.rmtree(cal)
+        started = _started([data])
+        p = subprocess.Popen(cmd + ["--data", data], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=ENV)
+        killed = _kill_mid(p, started, window, rnd)
+        kills += killed
+        missed += not killed
+        before_commit += killed and not _committed_compaction(data, "c")
         st = _store(data)
         with st.open("c", writer=True) as ds:
             problems += len(ds.verify())
             latest = list(ds.entities())
         wrong += sum(1 for e in latest if e.get("v") != v) + (n - len(latest))
         shutil.rmtree(data, ignore_errors=True)
-    return {"trials": trials, "kills": kills, "entities": n, "lost": wrong,
-            "verify_problems": problems}
+    return {"trials": trials, "kills": kills, "ended_before_kill": missed,
+            "killed_before_commit": before_commit, "kill_window_s": round(window, 3),
+            "entities": n, "lost": wrong, "verify_problems": problems}
 
 
 # -- damaged files -----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import faults_bench as fb  # noqa: E402
 
 
 def _nothing_lost(res):
-    assert res["kills"] >= 1, res
+    # every trial's kill landed while the process wrote (retries of early ends are bounded)
+    assert res["kills"] == res["trials"], res
     assert res["lost"] == 0, res
     assert res.get("duplicated", 0) == 0, res
     assert res["verify_problems"] == 0, res
