@@ -56,10 +56,10 @@ def plan(run) -> "Columnar | None":
     src, sink, chain = run.source, run.sink, run.chain
     if type(src) is not DatasetSource or src.history or type(sink) is not DatasetSink:
         return None
-    stages = getattr(chain, "stages", None)
-    if not stages or len(stages) != 1 or stages[0][0] != "dtl" or any(chain.namespaces):
+    stages = chain.stages
+    if len(stages) != 1 or stages[0].kind != "dtl" or any(chain.namespaces):
         return None
-    tr = stages[0][1]
+    tr = stages[0].transform
     if tr.stages and tr.stages[0][0].options.namespaced_identifiers:
         return None
     stage = runner.columnar_stage(tr)

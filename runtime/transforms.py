@@ -1,8 +1,10 @@
-"""A pipe's transform chain as one function `entity -> list of entities`: add_namespaces,
-the configured transforms in order (dtl, emit_children; conditional ones are resolved by the
-configuration layer), then remove_namespaces (entities-and-datasets.md §3, pipes §13)."""
+"""A pipe's transform chain (`Chain`): add_namespaces, the configured transforms in order
+(dtl, emit_children; conditional ones are resolved by the configuration layer), then
+remove_namespaces (entities-and-datasets.md §3, pipes §13)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from dtl.values import NI
 
@@ -79,29 +81,145 @@ def emit_children(entities):
     return out
 
 
-def _settle(e, out, id_required, done):
+def _settle(e, out, id_required, done, i):
     """What follows one transform of entity `e` into `out`, in place: an output without an
     `_id` (unset or null) keeps the source entity's, as a node does; a deleted source stays
-    deleted; filtered outputs leave the chain for `done` (the next transform does not see
+    deleted; filtered outputs leave the chain for `done[i]` (the next transform does not see
     them, the sink deletes them). Returns the failure message, if any."""
     eid = e.get("_id")
+    filtered = False
     for o in out:
-        if o.get("_id") is None and eid is not None:
-            o["_id"] = eid
-    if e.get("_deleted") and out and "_deleted" not in out[0]:
+        oid = o.get("_id")
+        if oid is None and eid is not None:
+            o["_id"] = oid = eid
+        if id_required and not isinstance(oid, str):
+            return "transform produced an entity without a string _id (id_required is true)"
+        if "_filtered" in o and o["_filtered"]:
+            filtered = True
+    if out and e.get("_deleted") and "_deleted" not in out[0]:
         out[0]["_deleted"] = True
-    if id_required and any(not isinstance(o.get("_id"), str) for o in out):
-        return "transform produced an entity without a string _id (id_required is true)"
-    if any(o.get("_filtered") for o in out):
-        done.extend(o for o in out if o.get("_filtered"))
+    if filtered:
+        done.setdefault(i, []).extend(o for o in out if o.get("_filtered"))
         out[:] = [o for o in out if not o.get("_filtered")]
     return None
 
 
-def build_chain(pipe, provider, services, *, backend="auto", mark_filtered=True):
-    """Return `run(entity) -> list[dict]` for the pipe (raises EntityFailure); its attribute
-    `run_many(entities)` runs a whole batch (per entity: outputs or an EntityFailure).
-    `backend`: the DTL backend the pipe's transforms compile with (`Hub(backend=)`)."""
+class Stage(NamedTuple):
+    """One transform of a chain: `kind` "dtl" (a compiled dtl.Transform) or "children"
+    (emit_children). `pipe`: the outputs follow a pipe's rules (`_settle`); `dtl transform`
+    runs a bare Transform without them."""
+
+    kind: str
+    transform: object = None
+    id_required: bool = True
+    pipe: bool = True
+
+
+class Chain:
+    """A pipe's transforms as one object: `run_many(entities)` runs a batch through every
+    stage (each DTL transform over the whole batch with `Transform.apply_each`: columnar
+    where the transform says it pays) and gives per input entity its outputs or an
+    EntityFailure; `chain(entity)` is the same for one entity (raising the failure). The
+    pump, receivers, endpoints, `dtl transform` and the service's preview all run this."""
+
+    def __init__(self, stages, namespaces=None, remove_ns=False):
+        self.stages = tuple(stages)
+        self.add_ns = namespaces          # (identity, property) for add_namespaces, or None
+        self.remove_ns = remove_ns
+        # what the columnar pipe path (runtime/columnar.py) needs to know of the chain
+        self.namespaces = (namespaces is not None, remove_ns)
+        self.batched = any(st.kind == "dtl" and st.transform.batched for st in self.stages)
+
+    @classmethod
+    def of(cls, transform):
+        """A bare compiled Transform as a chain (`dtl transform`: no pipe rules)."""
+        return cls([Stage("dtl", transform, False, False)])
+
+    def __call__(self, entity, bindings=None, trace=None):
+        got = self.run_many([entity], bindings, trace)[0]
+        if isinstance(got, EntityFailure):
+            raise got
+        return got
+
+    def run_many(self, entities, bindings=None, trace=None) -> list:
+        """Per input entity its output entities or the EntityFailure that stopped it (at its
+        first failing stage). `trace` (a list; for one entity) receives the entities after
+        add_namespaces and after each transform (the Studio's preview shows every stage)."""
+        if not isinstance(entities, list):
+            entities = list(entities)
+        n = len(entities)
+        failed, done = {}, {}   # by input index: its failure; its filtered outputs
+        # the live entities in order, with the index of the input each comes from
+        if self.add_ns is not None:
+            ident, prop = self.add_ns
+            flat = [add_namespaces(e, ident, prop) for e in entities]
+        else:
+            flat = entities
+        owner = start = range(n)
+        if trace is not None:
+            trace.append(list(flat))
+        for st in self.stages:
+            if failed:
+                live = [(e, i) for e, i in zip(flat, owner) if i not in failed]
+                flat, owner = [e for e, _ in live], [i for _, i in live]
+            if st.kind == "children":
+                flat, owner = _children(flat, owner)
+            else:
+                flat, owner = self._dtl(st, entities, flat, owner, failed, done, bindings)
+            if trace is not None and not failed:
+                trace.append(done.get(0, []) + flat if st.kind == "dtl" else list(flat))
+        if owner is start or (len(flat) == n and owner == list(start)):
+            out = [[e] for e in flat]
+        else:
+            out = [[] for _ in range(n)]
+            for e, i in zip(flat, owner):
+                out[i].append(e)
+        for i, d in done.items():
+            out[i] = d + out[i]
+        if self.remove_ns:
+            out = [[remove_namespaces(e) for e in b] for b in out]
+        for i, f in failed.items():
+            out[i] = f
+        return out
+
+    @staticmethod
+    def _dtl(st, entities, flat, owner, failed, done, bindings):
+        """One DTL stage over the live entities: the next (flat, owner)."""
+        nf, no = [], []
+        for e, i, out in zip(flat, owner, st.transform.apply_each(flat, bindings=bindings)):
+            if i in failed:
+                continue  # an entity stops at its first failure
+            if isinstance(out, Exception):
+                f = EntityFailure(entities[i], f"{type(out).__name__}: {out}", out)
+                f.__cause__ = out
+                failed[i] = f
+                continue
+            if st.pipe:
+                bad = _settle(e, out, st.id_required, done, i)
+                if bad:
+                    failed[i] = EntityFailure(entities[i], bad)
+                    continue
+            if len(out) == 1:
+                nf.append(out[0])
+                no.append(i)
+            else:
+                nf.extend(out)
+                no.extend([i] * len(out))
+        return nf, no
+
+
+def _children(flat, owner):
+    nf, no = [], []
+    for e, i in zip(flat, owner):
+        kids = emit_children([e])
+        nf.extend(kids)
+        no.extend([i] * len(kids))
+    return nf, no
+
+
+def build_chain(pipe, provider, services, *, backend="auto", mark_filtered=True) -> Chain:
+    """The Chain of a pipe's transforms (raises ValueError for a transform type that does
+    not run offline). `backend`: the DTL backend they compile with (`Hub(backend=)`)."""
     eff = pipe.effective
     opts = {"namespaced_identifiers": eff.get("namespaced_identifiers", False),
             "namespaces": dict(eff.get("namespaces") or {})}
@@ -110,101 +228,12 @@ def build_chain(pipe, provider, services, *, backend="auto", mark_filtered=True)
         if t.type == "dtl":
             tr = t.compile(provider=provider, options=opts, mark_filtered=mark_filtered,
                            services=services, backend=backend)
-            stages.append(("dtl", tr, bool(t.get("id_required", True))))
+            stages.append(Stage("dtl", tr, bool(t.get("id_required", True))))
         elif t.type == "emit_children":
-            stages.append(("children", None, True))
+            stages.append(Stage("children"))
         else:
             raise ValueError(f"pipe {pipe.id!r}: transform type {t.type!r} is not supported offline")
-    add_ns = bool(eff.get("add_namespaces"))
-    rm_ns = bool(eff.get("remove_namespaces"))
     ns = eff.get("namespaces") or {}
-    ident, prop = ns.get("identity", pipe.id), ns.get("property", pipe.id)
-
-    def run(entity, bindings=None, trace=None):
-        """`trace` (a list) receives the entities after add_namespaces and after each
-        transform (the Studio's preview shows every stage)."""
-        src = entity
-        done = []   # filtered entities: out of the chain, on to the sink (as deletes)
-        batch = [add_namespaces(entity, ident, prop) if add_ns else entity]
-        if trace is not None:
-            trace.append(list(batch))
-        for kind, tr, id_required in stages:
-            if kind == "children":
-                batch = emit_children(batch)
-                if trace is not None:
-                    trace.append(list(batch))
-                continue
-            nxt = []
-            for e in batch:
-                try:
-                    out = tr.apply(e, bindings=bindings)
-                except Exception as ex:  # noqa: BLE001 - any DTL failure is an entity error
-                    raise EntityFailure(src, f"{type(ex).__name__}: {ex}", ex) from ex
-                bad = _settle(e, out, id_required, done)
-                if bad:
-                    raise EntityFailure(src, bad)
-                nxt.extend(out)
-            batch = nxt
-            if trace is not None:
-                trace.append(done + batch)
-        batch = done + batch
-        if rm_ns:
-            batch = [remove_namespaces(e) for e in batch]
-        return batch
-
-    batched = any(kind == "dtl" and tr.batched for kind, tr, _ in stages)
-
-    def run_many(entities, bindings=None):
-        """`run` over a list of entities, each DTL transform running the whole list as one
-        batch (`Transform.apply_each`: columnar on the vector backend). Returns per input
-        entity its output entities or the EntityFailure `run` would raise for it."""
-        if not batched:  # nothing gains from a batch: `run` per entity, no extra bookkeeping
-            out = []
-            for e in entities:
-                try:
-                    out.append(run(e, bindings))
-                except EntityFailure as f:
-                    out.append(f)
-            return out
-        if not isinstance(entities, list):
-            entities = list(entities)
-        n = len(entities)
-        failed: list = [None] * n
-        done = [[] for _ in range(n)]
-        cur = [[add_namespaces(e, ident, prop)] if add_ns else [e] for e in entities]
-        for kind, tr, id_required in stages:
-            if kind == "children":
-                cur = [emit_children(b) if failed[i] is None else [] for i, b in enumerate(cur)]
-                continue
-            flat, owner = [], []
-            for i, b in enumerate(cur):
-                if failed[i] is None:
-                    flat.extend(b)
-                    owner.extend([i] * len(b))
-            results = tr.apply_each(flat, bindings=bindings)
-            nxt = [[] for _ in range(n)]
-            for e, i, out in zip(flat, owner, results):
-                if failed[i] is not None:
-                    continue  # `run` stops at the first failure of an entity
-                src = entities[i]
-                if isinstance(out, Exception):
-                    f = EntityFailure(src, f"{type(out).__name__}: {out}", out)
-                    f.__cause__ = out
-                    failed[i] = f
-                    continue
-                bad = _settle(e, out, id_required, done[i])
-                if bad:
-                    failed[i] = EntityFailure(src, bad)
-                    continue
-                nxt[i].extend(out)
-            cur = nxt
-        cur = [d + b for d, b in zip(done, cur)]
-        if rm_ns:
-            cur = [[remove_namespaces(e) for e in b] for b in cur]
-        return [failed[i] if failed[i] is not None else cur[i] for i in range(n)]
-
-    run.run_many = run_many
-    # what the columnar pipe path (runtime/columnar.py) needs to know of the chain
-    run.stages = tuple(stages)
-    run.namespaces = (add_ns, rm_ns)
-    return run
+    add = (ns.get("identity", pipe.id), ns.get("property", pipe.id)) \
+        if eff.get("add_namespaces") else None
+    return Chain(stages, add, bool(eff.get("remove_namespaces")))

@@ -160,13 +160,9 @@ def transform_cmd(rules, input, datasets, options, fail_fast, errors_path, backe
     src = sys.stdin.buffer if input == "-" else _open(input)
     out = sys.stdout
     errs = open(errors_path, "w", encoding="utf-8") if errors_path else sys.stderr
-    failed = 0
     gc.disable()  # entities are acyclic: the cyclic GC only costs time here
     try:
-        if t.batched:  # asked of the transform: on auto too, rules with a columnar join
-            failed = _transform_batches(t, src, out, errs, fail_fast)
-        else:
-            failed = _transform_each(t, src, out, errs, fail_fast)
+        failed = _transform(t, src, out, errs, fail_fast)
     finally:
         gc.enable()
         out.flush()
@@ -175,74 +171,30 @@ def transform_cmd(rules, input, datasets, options, fail_fast, errors_path, backe
     sys.exit(EXIT_RUNTIME if failed else 0)
 
 
-def _bad_json(errs, lineno, e):
-    errs.write(json.dumps({"line": lineno, "error": f"invalid JSON: {e}"}) + "\n")
+BATCH = 10_000  # entities per batch where batches pay: enough to amortize the columnar kernels
 
 
-def _report(lineno, entity, got, out, errs) -> bool:
-    """Write one entity's outputs, or report its failure (`got` is an Exception); False if
-    it failed."""
+def _transform(t, src, out, errs, fail_fast) -> int:
+    """Entities through the transform's Chain (the pump's batch runner), BATCH at a time if
+    the transform gains from batches (`Transform.batched`: columnar rules, on auto those with
+    a columnar join), else one at a time (streaming). Per entity its outputs or its failure,
+    so the failing entity is named and the others still come out; output and error lines
+    keep the input order. Returns how many failed."""
     from dtl import transit
-    if isinstance(got, Exception):
-        eid = entity.get("_id") if isinstance(entity, dict) else None
-        errs.write(json.dumps({"line": lineno, "_id": transit.encode(eid),
-                               "error": str(got)}) + "\n")
-        return False
-    for r in got:
-        out.write(transit.dumps(r))
-        out.write("\n")
-    return True
-
-
-def _apply_one(t, lineno, entity, out, errs) -> bool:
-    import dtl
-    try:
-        got = t.apply(entity)
-    except dtl.DTLError as e:
-        got = e
-    return _report(lineno, entity, got, out, errs)
-
-
-def _transform_each(t, src, out, errs, fail_fast) -> int:
-    from dtl import transit
-    failed = 0
-    for lineno, line in enumerate(src, 1):
-        if not line.strip():
-            continue
-        try:
-            entity = transit.loads(line)
-        except ValueError as e:
-            failed += 1
-            _bad_json(errs, lineno, e)
-            if fail_fast:
-                break
-            continue
-        if not _apply_one(t, lineno, entity, out, errs):
-            failed += 1
-            if fail_fast:
-                break
-    return failed
-
-
-BATCH = 10_000  # entities per batch: enough to amortize the columnar kernels
-
-
-def _transform_batches(t, src, out, errs, fail_fast) -> int:
-    """A transform that gains from batches (`Transform.batched`: columnar rules): entities
-    go through `apply_each` BATCH at a time, which gives per entity its outputs or its
-    failure, so the failing entity is named and the others still come out; output and error
-    lines keep the input order."""
-    from dtl import transit
+    from runtime.transforms import Chain
+    chain, size = Chain.of(t), BATCH if t.batched else 1
     failed = 0
     items = []  # (lineno, entity, JSON error or None), in input order
 
     def flush() -> bool:
         """Run the pending items; False if fail_fast stopped at a failure."""
         nonlocal failed
-        results = iter(t.apply_each([e for _, e, err in items if err is None]))
+        if not items:
+            return True
+        results = iter(chain.run_many([e for _, e, err in items if err is None]))
         for lineno, e, err in items:
             if err is not None:
-                _bad_json(errs, lineno, err)
+                errs.write(json.dumps({"line": lineno, "error": f"invalid JSON: {err}"}) + "\n")
             elif _report(lineno, e, next(results), out, errs):
                 continue
             failed += 1
@@ -260,10 +212,26 @@ def _transform_batches(t, src, out, errs, fail_fast) -> int:
             items.append((lineno, None, e))
             if fail_fast:  # stop here: run what came before, then report this line
                 break
-        if len(items) >= BATCH and not flush():
+        if len(items) >= size and not flush():
             return failed
     flush()
     return failed
+
+
+def _report(lineno, entity, got, out, errs) -> bool:
+    """Write one entity's outputs, or report its failure (`got`: an EntityFailure, whose
+    cause is the transform's error); False if it failed."""
+    from dtl import transit
+    from runtime.transforms import EntityFailure
+    if isinstance(got, EntityFailure):
+        eid = entity.get("_id") if isinstance(entity, dict) else None
+        errs.write(json.dumps({"line": lineno, "_id": transit.encode(eid),
+                               "error": str(got.cause or got)}) + "\n")
+        return False
+    for r in got:
+        out.write(transit.dumps(r))
+        out.write("\n")
+    return True
 
 
 def _open(path):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from runtime.transforms import EntityFailure
+
 
 def compute(hub, pipe, since=None, bindings=None, keep_updated=False):
     """The published entities. `since` continues from a source offset; `bindings` is DTL's
@@ -15,9 +17,12 @@ def compute(hub, pipe, since=None, bindings=None, keep_updated=False):
     chain = hub._chain(pipe, mark_filtered=False)
     try:
         for batch in source.read(since):
-            for e in batch.entities:
+            ents = batch.entities
+            for e, got in zip(ents, chain.run_many(ents, bindings or None)):
+                if isinstance(got, EntityFailure):
+                    raise got
                 upd = e.get("_updated")
-                for o in chain(e, bindings) if bindings else chain(e):
+                for o in got:
                     if o.get("_deleted") or o.get("_filtered"):
                         continue
                     for k in ("_updated", "_ts", "_hash", "_previous"):

@@ -154,7 +154,7 @@ def test_two_hubs_with_other_backends_do_not_affect_each_other(tmp_path, monkeyp
         assert hc.run().ok and spies["columnar"] == 0   # the vector hub changed nothing here
         for hub, backend in ((hc, "closure"), (hv, "vector")):
             chain = hub._chain(hub.config.pipes["po"])
-            assert [tr.backend for kind, tr, _ in chain.stages if kind == "dtl"] == [backend]
+            assert [st.transform.backend for st in chain.stages if st.kind == "dtl"] == [backend]
     assert vector == closure
 
 
