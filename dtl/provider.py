@@ -29,6 +29,10 @@ class DatasetProvider(Protocol):
     def scan(self, dataset: str) -> Iterator[dict]:
         """Every latest non-deleted entity, in `_id` order (used for non-indexable joins)."""
 
+    def derived(self, dataset: str) -> dict:
+        """A cache for what backends derive from a dataset's content (the vector backend's
+        columnar view, hops' expression indexes), emptied whenever that content changes."""
+
 
 def _sort_id(e: dict):
     from dtl.values import order_key
@@ -49,6 +53,9 @@ class NullProvider:
 
     def scan(self, dataset):
         return iter(())
+
+    def derived(self, dataset):
+        return {}   # nothing to derive from: a fresh, empty cache
 
 
 class InMemoryProvider:

@@ -288,10 +288,9 @@ class _BranchRunner:
         self.extra = [_pred(x, c, declared) for x in b.extra]
 
     def _expr_index(self, env, provider):
-        derived = getattr(provider, "derived", None)
-        cache = derived(self.dataset) if derived is not None else None
+        cache = provider.derived(self.dataset)
         key = ("hops-expr", id(self.new))
-        got = cache.get(key) if cache is not None else None
+        got = cache.get(key)
         if got is not None and got[0] is self.new:
             return got[1], got[2]
         ents = list(provider.scan(self.dataset))
@@ -302,8 +301,7 @@ class _BranchRunner:
                 g = idx.setdefault(value_key(k), [])
                 if not g or g[-1] != pos:
                     g.append(pos)
-        if cache is not None:
-            cache[key] = (self.new, ents, idx)
+        cache[key] = (self.new, ents, idx)
         return ents, idx
 
     def candidates(self, env, provider, row, source) -> list:

@@ -344,7 +344,7 @@ class VectorCompiler:
 
     def hops(self, node):
         """One eq join, or an `or` of eq joins, as batched index lookups: one probe of the
-        dataset view per branch (or one provider call for the batch's keys)."""
+        dataset view per branch (where the view cannot join: a provider lookup per entity)."""
         spec = node.args[0]
         (step,), _ = plan_hops(spec, self.c.ctx.options)
         dataset = step.dataset
@@ -352,14 +352,140 @@ class VectorCompiler:
                     for br in step.branches]
 
         def lookups(prov, keys, path):
-            each = getattr(prov, "lookup_each", None)
-            singles = [k[0] for k in keys if len(k) == 1]
-            found = iter(each(dataset, path, singles) if each is not None else
-                         [prov.lookup(dataset, path, [k]) for k in singles])
+            return [prov.lookup(dataset, path, list(k)) if k else [] for k in keys]
+
+        def ev(b):
+            c = values(b)
+            if c.arr is not None and c.py is None and c.ints is None and c.arr.type == K.STR:
+                return Col(b.n, arr=SK.before_first(c.arr, sep.value))
+            return first(b, [split(b, [Col.constant(b.n, sep.value), c])])
+        return ev
+
+    def call(self, node):
+        """`fn(batch, argument columns) -> Col`: the kernel where it applies, else the
+        registry function per row."""
+        kernel = KERNELS.get(node.name)
+        if kernel is not None and not _takes(kernel, 1 + len(node.args)):
+            kernel = None  # e.g. ["split", X]: the kernel wants the separator given
+        row = self.row_call(node)
+
+        def fn(b, cols):
+            if kernel is not None:
+                r = kernel(b.n, *cols)
+                if r is not None:
+                    return r
+            return row(b, cols)
+        return fn
+
+    def row_call(self, node):
+        """The registry function applied per row to argument columns."""
+        spec = node.spec
+        if spec.impl is None or spec.needs_env or spec.compiler:
+            return lambda b, cols, _f=self.per_row(node): _f(b)
+        impl, names = spec.impl, [p.pyname for p in node.params]
+        if not self.c._positional(spec, names):
+            order = None if spec.spread else reorder(spec, names)
+            if order is None:
+                def kw_call(b, cols):
+                    vals = [c.values() for c in cols]
+                    return from_values([impl(**dict(zip(names, row))) for row in zip(*vals)])
+                return kw_call
+            perm = [names.index(n) for n in order]
+        else:
+            perm = list(range(len(names)))
+
+        def pos_call(b, cols):
+            vals = [cols[i].values() for i in perm]
+            if not vals:
+                return from_values([impl() for _ in range(b.n)])
+            if len(vals) == 1:
+                return from_values([impl(v) for v in vals[0]])
+            return from_values([impl(*row) for row in zip(*vals)])
+        return pos_call
+
+    def per_row(self, node):
+        """A closure over materialized rows: for special forms and what kernels cannot see."""
+        fn = self.c.expr(node)
+        needs_t = any(isinstance(n, Path) and n.head != "_S" for n in _walk(node)) or \
+            any(isinstance(n, Call) and (n.spec.needs_env or n.spec.compiler) for n in _walk(node))
+
+        def ev(b):
+            rows = b.source_rows()
+            targets = b.target_rows() if needs_t else [{}] * b.n
+            ctx, B = b.ctx, b.bindings
+            return from_values([fn(Env(s, t, ctx, B=B)) for s, t in zip(rows, targets)])
+        return ev
+
+    def path(self, node: Path):
+        els = node.elements
+        head = node.head
+
+        def ev(b):
+            c = b.source(els[0]) if head == "_S" else b.target(els[0])
+            if c is None:
+                return Col.constant(b.n, None)
+            for i, el in enumerate(els[1:], 1):
+                c = _step(c, el, els[i:])
+                if c.py is not None and c.arr is None and i < len(els) - 1:
+                    vals = c.values()
+                    rest = els[i + 1:]
+                    return from_values([walk_path(v, rest) for v in vals])
+            if c.missing is not None:
+                j = c.join
+                c = Col(c.n, arr=c.arr, py=c.py, const=c.const, is_const=c.is_const)
+                c.join = j
+            return c
+        return ev
+
+    def if_(self, node):
+        a = node.args
+        cond = self.expr(a[0])
+        then = self.expr(a[1])
+        other = self.expr(a[2]) if len(a) > 2 else (lambda b: Col.constant(b.n, None))
+
+        def ev(b):
+            cc = cond(b)
+            x, y = then(b), other(b)
+            mask = K.truth(cc)
+            if mask is not None:
+                r = K.select(b.n, mask, x, y)
+                if r is not None:
+                    return r
+                m = mask.to_pylist()
+            else:
+                m = [is_true(v) for v in cc.values()]
+            return from_values([p if t else q for t, p, q in zip(m, x.values(), y.values())])
+        return ev
+
+    def if_null(self, node):
+        value, fallback = (self.expr(a) for a in node.args)
+
+        def ev(b):
+            v, f = value(b), fallback(b)
+            if v.arr is not None and v.ints is None and v.py is None:
+                if K.pa.types.is_list(v.arr.type):
+                    r = K.list_if_null(b.n, v, f)
+                else:
+                    r = K.select(b.n, K.pc.is_null(v.arr), f, v)
+                if r is not None:
+                    return r
+            return from_values([q if is_nullish(p) else p for p, q in zip(v.values(), f.values())])
+        return ev
+
+    def hops(self, node):
+        """One eq join, or an `or` of eq joins, as batched index lookups: one probe of the
+        dataset view per branch (where the view cannot join: a provider lookup per entity)."""
+        spec = node.args[0]
+        (step,), _ = plan_hops(spec, self.c.ctx.options)
+        dataset = step.dataset
+        branches = [(self.expr(br.bound_side), is_plain_path(br.bound_side), tuple(br.path))
+                    for br in step.branches]
+
+        def lookups(prov, keys, path):
             out = []
             for k in keys:
                 if len(k) == 1:
-                    out.append(list(next(found)))
+                    out.append(list(prov.lookup(dataset, path, k)))
                 elif not k:
                     out.append([])
                 else:
@@ -373,13 +499,12 @@ class VectorCompiler:
             kcs = [keys_of(b) for keys_of, _, _ in branches]
             v = joins.view(prov, dataset)
             got = []
-            if v is not None:
-                for kc, (_, _, path) in zip(kcs, branches):
-                    g = joins.join(v, path, kc, b.n)
-                    if g is None:
-                        break
-                    got.append(g)
-            if v is not None and len(got) == len(branches):
+            for kc, (_, _, path) in zip(kcs, branches):
+                g = joins.join(v, path, kc, b.n)
+                if g is None:
+                    break
+                got.append(g)
+            if len(got) == len(branches):
                 col = Col(b.n)
                 col.join = joins.Joined(v, *(got[0] if len(got) == 1 else
                                              joins.union(got, b.n)))

@@ -49,11 +49,8 @@ class DatasetView:
         return self._indexes[key]
 
 
-def view(provider, dataset) -> DatasetView | None:
-    derived = getattr(provider, "derived", None)
-    if derived is None:
-        return None
-    cache = derived(dataset)
+def view(provider, dataset):
+    cache = provider.derived(dataset)
     v = cache.get("vector")
     if v is None:
         cols = getattr(provider, "latest_columns", None)
