@@ -2,6 +2,11 @@
 vector backend's columnar `hops`): read once from the segments' typed `p:<name>` columns,
 without bodies, in `_id` order (the order of `StoreProvider.scan` and of lookup results).
 
+`where` restricts the view to the versions whose typed column of a property holds one of a
+set of keys (a join probe of few keys reads no index over the whole dataset); a segment
+without that column of the keys' type cannot be filtered: NotFilterable. `parts` are the
+latest live batches as read before (`read_parts`), so a provider reads them once.
+
 `column(name)` is the typed column of a property when every segment holding latest versions
 has one of the same type (its values are then exactly the DTL values: see segments), else
 None. `entities()` builds the version dicts `scan` would give, for the same versions, from
@@ -21,11 +26,38 @@ from storage.errors import StorageError
 _READ = 65_536
 
 
+class NotFilterable(Exception):
+    """A `where` the typed columns cannot decide exactly."""
+
+
+def read_parts(ds) -> list:
+    """The latest live versions of a dataset: batches of `_updated`, `_id` and typed columns."""
+    return [b for b in ds.batches(deleted=False, columns=["_updated", "_id", "p:*"],
+                                  batch_size=_READ) if b.num_rows]
+
+
+def _filter(parts, where) -> list:
+    """The rows of `parts` whose `p:<name>` is in `keys` for some (name, keys) of `where`."""
+    out = []
+    for b in parts:
+        mask = None
+        for name, keys in where:
+            i = b.schema.get_field_index(segments.PROP + name)
+            if i < 0 or b.column(i).type != keys.type:
+                raise NotFilterable(name)
+            m = pc.is_in(b.column(i), value_set=keys, skip_nulls=True)
+            mask = m if mask is None else pc.or_(mask, m)
+        if mask is not None and pc.any(mask).as_py():
+            out.append(b.filter(mask))
+    return out
+
+
 class LatestColumns:
-    def __init__(self, ds):
+    def __init__(self, ds, parts=None, where=None):
         self.ds = ds
-        self.parts = [b for b in ds.batches(deleted=False, columns=["_updated", "_id", "p:*"],
-                                            batch_size=_READ) if b.num_rows]
+        self.parts = read_parts(ds) if parts is None else parts
+        if where:
+            self.parts = _filter(self.parts, where)
         ids = pa.chunked_array([b.column("_id") for b in self.parts], pa.string())
         ids = ids.combine_chunks()
         self.n = len(ids)

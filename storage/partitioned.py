@@ -443,12 +443,12 @@ class LatestColumnsAll:
     Arrow columns, in one `_id` order (the joined side of a columnar `hops` into a partitioned
     dataset reads all shards)."""
 
-    def __init__(self, pds: PartitionedDataset):
+    def __init__(self, pds: PartitionedDataset, where=None):
         import pyarrow as pa
         import pyarrow.compute as pc
         from storage.latest import LatestColumns
         self.ds = pds
-        self.parts = [LatestColumns(s) for s in pds.shards]
+        self.parts = [LatestColumns(s, where=where) for s in pds.shards]
         ids = pa.concat_arrays([p.ids for p in self.parts]) if self.parts else \
             pa.array([], pa.string())
         self.n = len(ids)

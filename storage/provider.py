@@ -54,17 +54,26 @@ class StoreProvider:
             got = self._derived[dataset] = (ds, seq, {})
         return got[2]
 
-    def latest_columns(self, dataset):
+    def latest_columns(self, dataset, where=None):
         """The latest live versions of `dataset` as Arrow columns (storage.latest), or None
-        for an unknown dataset."""
+        for an unknown dataset; with `where` [(property, keys)] only the versions whose
+        property holds a key, or None when the typed columns cannot tell. The segments are
+        read once per dataset content (kept in `derived`)."""
         ds = self._ds(dataset)
         if ds is None:
             return None
-        if getattr(ds, "partitioned", False):
-            from storage.partitioned import LatestColumnsAll
-            return LatestColumnsAll(ds)
-        from storage.latest import LatestColumns
-        return LatestColumns(ds)
+        from storage.latest import LatestColumns, NotFilterable, read_parts
+        try:
+            if getattr(ds, "partitioned", False):
+                from storage.partitioned import LatestColumnsAll
+                return LatestColumnsAll(ds, where)
+            cache = self.derived(dataset)
+            parts = cache.get("latest-parts")
+            if parts is None:
+                parts = cache["latest-parts"] = read_parts(ds)
+            return LatestColumns(ds, parts, where)
+        except NotFilterable:
+            return None
 
     def has_dataset(self, dataset):
         return self.store.exists(dataset) or (self.declared is not None

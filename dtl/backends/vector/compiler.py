@@ -359,7 +359,8 @@ class VectorCompiler:
             if not prov.has_dataset(dataset):
                 raise LookupError(dataset)  # the closure rerun reports it properly
             kcs = [keys_of(b) for keys_of, _, _ in branches]
-            v = joins.view(prov, dataset)
+            v = joins.view(prov, dataset, [(path, kc) for kc, (_, _, path) in
+                                           zip(kcs, branches)])
             got = []
             for kc, (_, _, path) in zip(kcs, branches):
                 g = joins.join(v, path, kc, b.n)

@@ -49,11 +49,22 @@ class DatasetView:
         return self._indexes[key]
 
 
-def view(provider, dataset):
+def view(provider, dataset, probe=None) -> DatasetView | None:
+    """The dataset's view for joins. `probe` [(path, keys Col)] are the batch's joins: the
+    first probe of a dataset's content gets a view of only the entities those keys hit
+    (a run of one batch, as incremental runs are, builds no index of the whole dataset);
+    later probes share the whole view."""
     cache = provider.derived(dataset)
     v = cache.get("vector")
+    cols = getattr(provider, "latest_columns", None)
+    if v is None and probe and cols is not None and not cache.get("probed"):
+        cache["probed"] = True
+        where = _where(probe)
+        src = None if where is None else cols(dataset, where=where)
+        if src is not None:
+            from dtl.backends.vector.views import ArrowView
+            return ArrowView(src)
     if v is None:
-        cols = getattr(provider, "latest_columns", None)
         src = cols(dataset) if cols is not None else None
         if src is not None:
             from dtl.backends.vector.views import ArrowView
@@ -61,6 +72,23 @@ def view(provider, dataset):
         else:
             v = cache["vector"] = DatasetView(list(provider.scan(dataset)))
     return v
+
+
+def _where(probe):
+    """[(property, distinct keys)] of one-property join paths keyed by Arrow strings or
+    int64s (the keys a view's typed columns match exactly), or None."""
+    from dtl.backends.vector.arrow_kernels import no_tilde
+    out = []
+    for path, keys in probe:
+        arr = keys.arr
+        if len(path) != 1 or keys.is_const or arr is None or keys.py is not None or \
+                keys.ints is not None:
+            return None
+        flat = pc.list_flatten(arr) if pa.types.is_list(arr.type) else arr
+        if flat.type not in _KIND or not no_tilde(flat):
+            return None
+        out.append((path[0], pc.unique(flat.drop_null())))
+    return out
 
 
 def _build_index(ents, path, kind):
