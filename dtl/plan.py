@@ -1,6 +1,7 @@
 """The compiled plan of a DTL transform: built once, read by everything.
 
-`build(source, options=, backend=)` runs the passes of PASSES over a document:
+`build(source, options=, backend=)` runs the passes of PASSES (pure functions, Draft ->
+Draft) over a document:
 
 - ``lower``: JSON tree -> IR (dtl.ir.lower), every node with its span;
 - ``check``: the checks that need the whole IR (hops join planning, `dict` arity), so that
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from dtl.errors import Diagnostic, DTLCompileError, Span
 from dtl.ir.nodes import Call, HopsSpec, Program, walk
 
-PASSES = ("lower", "check", "choose")
 BACKENDS = ("auto", "closure", "vector")
 
 
@@ -132,10 +132,11 @@ def check_backend(backend: str):
 
 
 def build(source, *, file: str | None = None, text: str | None = None,
-          options: dict | None = None, backend: str = "auto") -> Plan:
+          options: dict | None = None, backend: str = "auto", after: str | None = None):
     """The plan of a DTL document (JSON text, a path, Python objects or a positioned JSON
     tree; `text` is the tree's source text, for rendering diagnostics). Raises
-    DTLCompileError with every problem found."""
+    DTLCompileError with every problem found. `after`: stop after that pass of PASSES and
+    return the `Draft` it left (`dtl explain --after`)."""
     from dtl.api import _too_deep, _tree, find_rules
     try:
         tree, src = _tree(source, file)
@@ -144,34 +145,77 @@ def build(source, *, file: str | None = None, text: str | None = None,
             raise DTLCompileError([Diagnostic("no DTL transform found in the document",
                                               tree.span, "no-dtl")], src)
         return build_rules(nodes, file=file or tree.span.file, text=text or src,
-                           options=options, backend=backend)
+                           options=options, backend=backend, after=after)
     except RecursionError:
         raise _too_deep(file) from None
 
 
-def build_rules(nodes, *, file: str | None = None, text: str | None = None,
-                options: dict | None = None, backend: str = "auto") -> Plan:
-    """The plan of one or several chained rule objects (positioned JSON trees)."""
+@dataclass(frozen=True)
+class Draft:
+    """A document between passes: what the passes so far (`done`) made of it. `programs`:
+    the rule objects (positioned JSON) before ``lower``, the IR after; `hops`: per program
+    its hops plans (``check``); `chosen`: the ProgramPlans (``choose``)."""
+
+    done: tuple[str, ...]
+    programs: tuple
+    options: tuple = ()
+    backend: str = "auto"
+    file: str | None = None
+    text: str | None = field(default=None, repr=False, compare=False)
+    hops: tuple | None = None
+    chosen: tuple | None = None
+
+
+def _lower(d: Draft) -> Draft:
+    """JSON tree -> IR, every node with its span."""
     from dtl.ir.lower import Lowerer
-    check_backend(backend)
     programs, diags = [], []
-    for node in nodes:                                   # pass: lower
-        low = Lowerer(text)
+    for node in d.programs:
+        low = Lowerer(d.text)
         programs.append(low.program(node))
         diags.extend(low.diagnostics)
     if diags:
-        raise _refused(diags, text)
-    checked = []
-    for p in programs:                                   # pass: check
-        hops, found = check(p)
+        raise _refused(diags, d.text)
+    return replace(d, programs=tuple(programs))
+
+
+def _check(d: Draft) -> Draft:
+    """The whole-program checks (hops join planning, `dict` arity): every consumer refuses
+    the same rules with the same diagnostics."""
+    hops, diags = [], []
+    for p in d.programs:
+        h, found = check(p)
         diags.extend(found)
-        checked.append((p, hops))
+        hops.append(h)
     if diags:
-        raise _refused(diags, text)
-    items = _items(options)
-    ns = bool(dict(items).get("namespaced_identifiers", False))
-    return Plan(tuple(_choose(p, hops, ns, backend) for p, hops in checked),  # pass: choose
-                items, backend, file, text)
+        raise _refused(diags, d.text)
+    return replace(d, hops=tuple(hops))
+
+
+def _choose_pass(d: Draft) -> Draft:
+    """Each rule's backend for these options."""
+    ns = bool(dict(d.options).get("namespaced_identifiers", False))
+    return replace(d, chosen=tuple(_choose(p, h, ns, d.backend)
+                                   for p, h in zip(d.programs, d.hops)))
+
+
+PASSES = (("lower", _lower), ("check", _check), ("choose", _choose_pass))
+PASS_NAMES = tuple(name for name, _ in PASSES)
+
+
+def build_rules(nodes, *, file: str | None = None, text: str | None = None,
+                options: dict | None = None, backend: str = "auto", after: str | None = None):
+    """The plan of one or several chained rule objects (positioned JSON trees): the passes
+    of PASSES in order; with `after`, the Draft that pass left."""
+    check_backend(backend)
+    if after is not None and after not in PASS_NAMES:
+        raise ValueError(f"unknown pass {after!r}; choose from {', '.join(PASS_NAMES)}")
+    d = Draft((), tuple(nodes), _items(options), backend, file, text)
+    for name, run in PASSES:
+        d = replace(run(d), done=d.done + (name,))
+        if name == after:
+            return d
+    return Plan(d.chosen, d.options, backend, file, text)
 
 
 def _refused(diags, text) -> DTLCompileError:
@@ -220,5 +264,5 @@ def _choose(program: Program, hops, namespaced: bool, backend: str) -> ProgramPl
     return ProgramPlan(program, tuple(hops), columnar, pays, rules, arrow)
 
 
-__all__ = ["Plan", "ProgramPlan", "RulePlan", "HopsPlan", "build", "build_rules", "check",
-           "check_backend", "PASSES", "BACKENDS"]
+__all__ = ["Plan", "ProgramPlan", "RulePlan", "HopsPlan", "Draft", "build", "build_rules",
+           "check", "check_backend", "PASSES", "PASS_NAMES", "BACKENDS"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 EXIT_COMPILE, EXIT_RUNTIME, EXIT_IO = 1, 3, 4
+PASS_NAMES = ("lower", "check", "choose")  # dtl.plan.PASS_NAMES (a test keeps them equal)
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -48,10 +49,12 @@ def _datasets(path: str | None) -> dict | None:
     return {k: transit.decode(v) for k, v in json.loads(p.read_text(encoding="utf-8")).items()}
 
 
-def _compile_or_exit(text, file, fmt="text", **kw):
+def _compile_or_exit(text, file, fmt="text", *, build=None, **kw):
+    """`dtl.compile(text, file=, **kw)` (or `build`, e.g. dtl.plan.build), or the errors
+    printed and exit 1."""
     import dtl
     try:
-        return dtl.compile(text, file=file, **kw)
+        return (build or dtl.compile)(text, file=file, **kw)
     except dtl.DTLSyntaxError as e:
         if fmt == "json":
             click.echo(json.dumps({"ok": False, "errors": [d.to_json() for d in e.diagnostics]},
@@ -91,14 +94,24 @@ def compile_cmd(file, fmt, options):
 @_opts
 @click.option("--backend", type=click.Choice(["auto", "closure", "vector"]), default="auto",
               show_default=True, help="Whose plan to show (vector: per expression, and why not).")
-def explain_cmd(file, fmt, options, backend):
+@click.option("--after", type=click.Choice(PASS_NAMES), default=None,
+              help="Show the IR as the plan's passes left it after this one (and the hops "
+                   "join plans once checked).")
+def explain_cmd(file, fmt, options, backend, after):
     """Show the plan of a DTL document: rules, functions, datasets, properties read/written.
 
     Every function used is listed with its one-line summary from the function registry, and
     each transform with the backend that runs it.
     """
-    from dtl.ir.explain import render_json, render_text
+    from dtl.ir.explain import draft_json, render_draft, render_json, render_text
     text, name = _read(file)
+    if after is not None and after != PASS_NAMES[-1]:
+        from dtl.plan import build
+        d = _compile_or_exit(text, name, fmt, build=build, options=_options(options),
+                             backend=backend, after=after)
+        click.echo(json.dumps(draft_json(d), indent=1) if fmt == "json" else
+                   render_draft(d, name))
+        return
     # the plan of the transform as compiled for these options and this backend
     t = _compile_or_exit(text, name, fmt, options=_options(options), backend=backend)
     if fmt == "json":

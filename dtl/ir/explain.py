@@ -169,3 +169,49 @@ def render_text(plan, file: str | None = None) -> str:
 def render_json(plan) -> dict:
     return {"backend": plan.backend, "options": plan.opts,
             "transforms": [analyse(plan, i) for i in range(len(plan.programs))]}
+
+
+def draft_json(draft) -> dict:
+    """A plan part-way (`dtl explain --after PASS`): per program its IR as the passes so far
+    left it and, once checked, its hops join plans."""
+    out = []
+    for i, p in enumerate(draft.programs):
+        t = {"rules": [{"name": r.name, "line": r.span.line, "transforms": [
+            {"index": k, "text": compact(c, 100), "line": c.span.line, "column": c.span.column}
+            for k, c in enumerate(r.transforms)]} for r in p.rules]}
+        if draft.hops is not None:
+            t["hops"] = [_hops_json(h) for h in draft.hops[i]]
+        out.append(t)
+    return {"after": draft.done[-1], "passes": list(draft.done), "transforms": out}
+
+
+def _hops_json(h) -> dict:
+    return {"line": h.spec.span.line, "column": h.spec.span.column,
+            "joins": [{"alias": s.alias, "dataset": s.dataset, "on": [
+                {"bound": compact(b.bound_side, 60), "new": compact(b.new_side, 60),
+                 "index": ".".join(b.path) if b.path is not None else None}
+                for b in s.branches]} for s in h.steps],
+            "filters": [compact(f, 60) for f in h.filters]}
+
+
+def render_draft(draft, file: str | None = None) -> str:
+    """`draft_json` for people."""
+    d = draft_json(draft)
+    out = []
+    n = len(d["transforms"])
+    for i, t in enumerate(d["transforms"]):
+        out.append(f"transform {i + 1} of {n}" + (f" ({file})" if file else "") +
+                   f", after pass {d['after']}")
+        for r in t["rules"]:
+            out.append(f"  rule {r['name']} ({len(r['transforms'])} transforms)")
+            for c in r["transforms"]:
+                out.append(f"    r{c['index']} := {c['text']}  @{c['line']}:{c['column']}")
+        for h in t.get("hops", ()):
+            out.append(f"  hops @{h['line']}:{h['column']}:")
+            for j in h["joins"]:
+                on = " or ".join(f"{b['bound']} ~ {b['new']} " +
+                                 (f"[index {b['index']}]" if b["index"] else "[expression]")
+                                 for b in j["on"])
+                out.append(f"    join {j['alias']} = {j['dataset']} on {on}")
+            out.extend(f"    filter {f}" for f in h["filters"])
+    return "\n".join(out)
