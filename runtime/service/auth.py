@@ -24,6 +24,8 @@ ROLE_PERMS = {
     "User": frozenset(PIPE_PERMS),          # own pipes/systems and data; no config upload
     "Guest": frozenset(("read_config", "read_data")),
 }
+# what a role may do only to the pipes, systems and datasets its user owns (owners.py)
+OWN_ONLY = {"User": frozenset(("write_config", "run_pump_operation", "write_data"))}
 ANONYMOUS = "group:Anonymous"
 
 
@@ -47,10 +49,15 @@ class Principal:
         return [p[len("group:"):] for p in self.principals
                 if p.startswith("group:") and p[len("group:"):] in ROLE_PERMS]
 
-    def role_perms(self) -> set:
+    @property
+    def owner_id(self) -> str:
+        """Who owns what this caller creates: its `user:` principal, else its subject."""
+        return next((p for p in self.principals if p.startswith("user:")), f"user:{self.sub}")
+
+    def role_perms(self, owns: bool = True) -> set:
         out = set()
         for r in self.roles:
-            out |= ROLE_PERMS[r]
+            out |= ROLE_PERMS[r] if owns else ROLE_PERMS[r] - OWN_ONLY.get(r, frozenset())
         return out
 
 
@@ -133,10 +140,10 @@ class Verifier:
         return Principal(str(claims.get("sub") or claims.get("email") or "?"), tuple(ps))
 
 
-def allowed(user: Principal, perm: str, acl=None) -> bool:
-    """Role defaults, plus what a pipe/system ACL allows the user's principals; any matching
-    deny wins (ours)."""
-    ok = perm in user.role_perms()
+def allowed(user: Principal, perm: str, acl=None, owns: bool = True) -> bool:
+    """Role defaults (on what the user does not own, without the OWN_ONLY ones), plus what a
+    pipe/system ACL allows the user's principals; any matching deny wins (ours)."""
+    ok = perm in user.role_perms(owns)
     for entry in acl or ():
         if not (isinstance(entry, list | tuple) and len(entry) == 3):
             continue
@@ -151,9 +158,12 @@ def allowed(user: Principal, perm: str, acl=None) -> bool:
     return ok
 
 
-def require(user: Principal, perm: str, acl=None) -> None:
+def require(user: Principal, perm: str, acl=None, owns: bool = True) -> None:
     """Raise 401 (anonymous) or 403 (authenticated) unless `perm` is granted."""
-    if not allowed(user, perm, acl):
+    if not allowed(user, perm, acl, owns):
         if user.anonymous:
             raise AuthError(401, "unauthorized", "this call needs a bearer token")
+        if not owns and allowed(user, perm, acl):
+            raise AuthError(403, "forbidden", f"permission {perm!r} is granted on what you "
+                            "created through the API only")
         raise AuthError(403, "forbidden", f"permission {perm!r} is not granted")

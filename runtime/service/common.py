@@ -63,9 +63,15 @@ def acl_of(entity_config) -> list:
     return list(acl) if isinstance(acl, list | tuple) else []
 
 
-def check(user: Principal, perm: str, entity=None) -> None:
-    """`perm` on a pipe or system, honouring its `permissions` ACL."""
-    require(user, perm, acl_of(getattr(entity, "original", None)))
+def check(n, user: Principal, perm: str, entity) -> None:
+    """`perm` on a pipe or system (None: one not created yet), honouring its `permissions`
+    ACL and its owner (roles.permit)."""
+    from runtime.config.model import System
+    from runtime.service.roles import permit
+    if entity is None:
+        require(user, perm, None, owns=True)   # whoever creates it owns it
+        return
+    permit(n, user, perm, "system" if isinstance(entity, System) else "pipe", entity.id, entity)
 
 
 def flag(value: str | None, default: bool) -> bool:

@@ -18,6 +18,7 @@ from runtime.config.loader import load_files
 from runtime.config.problems import Problems
 from runtime.hub import Hub
 from runtime.service import configstore
+from runtime.service.owners import Owners
 from runtime.service.stores import EnvStore, PumpFlags, SecretStore
 from storage import Store
 from storage.errors import NoSuchDataset
@@ -50,6 +51,7 @@ class Node:
         self.env = EnvStore(self.data_dir)
         self.secrets = SecretStore(self.data_dir)
         self.configs = configstore.ConfigStore(self.store)
+        self.owners = Owners(self.store)
         self.flags = PumpFlags(self.data_dir)
         self.hub = None
         self.scheduler = None     # NodeScheduler once started
@@ -90,7 +92,9 @@ class Node:
         # refuses an unreadable folder, and one that names files outside the allowed roots
         if cfg.refused or len(cfg.errors) > n:
             raise ConfigError(list(cfg.errors), list(cfg.warnings), dict(cfg.texts))
-        self.configs.replace([to_python(n) for n, _ in loaded.entities if isinstance(n, JObject)])
+        entities = [to_python(n) for n, _ in loaded.entities if isinstance(n, JObject)]
+        self.configs.replace(entities)
+        self._keep_owners(entities)
         self._install(cfg)
 
     def _load_stored(self):
@@ -140,8 +144,14 @@ class Node:
         _check_ids(entities)     # even forced: the stored set is keyed by _id
         with self.lock:
             self.configs.replace(entities)
+            self._keep_owners(entities)
             self._install(cfg)
         return errors
+
+    def _keep_owners(self, entities):
+        for kind in ("pipe", "system"):
+            self.owners.keep_only(kind, [e["_id"] for e in entities
+                                         if configstore.kind(e) == kind])
 
     def upload_text(self, text, *, force=False):
         try:
@@ -163,7 +173,7 @@ class Node:
         return self.upload(cfg, entities, force=force)
 
     def put_entity(self, entity_text, expected_id=None, expected_kind=None, *, force=False,
-                   files_ok=True):
+                   files_ok=True, owner=None):
         """Add or replace one pipe or system, validated within the whole configuration; errors
         in that entity's file refuse the change (errors elsewhere were there before)."""
         try:
@@ -184,23 +194,33 @@ class Node:
         if expected_kind and configstore.kind(e) != expected_kind:
             raise NodeError(400, "wrong-type", f"expected a {expected_kind} configuration")
         return self.put_entities([e], raw={configstore.layout_name(e): entity_text},
-                                 force=force, files_ok=files_ok)
+                                 force=force, files_ok=files_ok, owner=owner)
 
-    def put_entities(self, new, *, raw=None, force=False, files_ok=True):
+    def put_entities(self, new, *, raw=None, force=False, files_ok=True, owner=None):
         """Add or replace entities; only errors in their own files refuse the change.
         Without `files_ok` (a caller without manage_node) an entity that touches the node's
-        files is refused with 403 (confine.file_uses)."""
+        files is refused with 403 (confine.file_uses). `owner` owns those it creates."""
         _check_ids(new)
         ids = {e["_id"] for e in new}
         with self.lock:
-            rest = [x for x in self.configs.entities() if x["_id"] not in ids]
+            cur = self.configs.entities()
+            had = {(configstore.kind(x), x["_id"]) for x in cur}
+            rest = [x for x in cur if x["_id"] not in ids]
             entities = rest + list(new)
             cfg = configstore.load_entities(entities, self.env.get(), self.secrets.values(),
                                             raw=raw)
             if not files_ok:
                 refuse_file_uses(cfg, ids)
-            return self.upload(cfg, entities, force=force,
-                               files={configstore.layout_name(e) for e in new})
+            errors = self.upload(cfg, entities, force=force,
+                                 files={configstore.layout_name(e) for e in new})
+            for kind in ("pipe", "system"):
+                made = [e["_id"] for e in new
+                        if configstore.kind(e) == kind and (kind, e["_id"]) not in had]
+                if owner is not None:
+                    self.owners.set(kind, [(i, owner) for i in made])
+                else:
+                    self.owners.forget(kind, made)
+            return errors
 
     def delete_entity(self, entity_id, kind):
         with self.lock:
@@ -212,6 +232,7 @@ class Node:
             if kind == "pipe":
                 self.stop(entity_id)
             self.configs.replace(entities)
+            self.owners.forget(kind, [entity_id])
             self._install(cfg)
 
     # -- pipes ---------------------------------------------------------------------------------
@@ -420,18 +441,21 @@ class Node:
                 raise not_found("dataset", name) from None
             raise
 
-    def write_dataset(self, name, entities, force=False):
-        """Entities straight into a dataset (not one a pipe writes), all or nothing."""
+    def write_dataset(self, name, entities, force=False, owner=None):
+        """Entities straight into a dataset (not one a pipe writes), all or nothing; `owner`
+        owns it if this creates it."""
         from dtl import transit
         from storage.errors import EntityError, StorageError
         entities = entities if isinstance(entities, list) else [entities]
         if not all(isinstance(e, dict) for e in entities):
             raise NodeError(400, "bad-body", "expected an entity or a list of entities")
+        _not_system(name)
         w = self.config.writer(name)
         if w is not None:
             raise NodeError(409, "dataset-has-writer", f"pipe {w.id!r} writes {name!r}")
         with self.lock:
             try:
+                new = not self.store.exists(name)
                 ds = self.store.open(name, writer=True, create=True)
             except StorageError as e:
                 raise NodeError(400, "bad-dataset", str(e)) from None
@@ -443,11 +467,16 @@ class Node:
                 raise NodeError(400, "entity-error", str(e)) from None
             finally:
                 ds.close()
+            if new and owner:
+                self.owners.set("dataset", [(name, owner)])
+            elif new:
+                self.owners.forget("dataset", [name])
         if st.stored:
             self._signal([name])
         return {"received": st.received, "stored": st.stored, "unchanged": st.unchanged}
 
     def delete_dataset(self, name):
+        _not_system(name)
         with self.lock:
             try:
                 if not self.store.exists(name):
@@ -461,6 +490,7 @@ class Node:
                 raise NodeError(409, "pump-running", f"pipe {writer.id!r} is writing {name!r}")
             self.hub.provider.close()
             self.store.delete(name)
+            self.owners.forget("dataset", [name])
 
     def start(self):
         """The service is up: the scheduler starts (if the node has one)."""
@@ -482,6 +512,13 @@ class Node:
                 r["thread"].join(timeout=timeout)
         if self.hub is not None:
             self.hub.close()
+
+
+def _not_system(name) -> None:
+    """`system:` datasets (the configuration, its owners, execution logs) are the node's own:
+    written through the API they would change configuration and ownership unchecked."""
+    if isinstance(name, str) and name.startswith("system:"):
+        raise NodeError(403, "forbidden", f"{name!r} is written by the node only")
 
 
 def _check_ids(entities) -> None:

@@ -7,11 +7,18 @@ before the route runs, so a route's own code never decides who may call it.
 
 An entry is a permission and its scope:
 - `public`: no token needed (health, ping, the OpenAPI document, the Studio's static pages);
-- `node`: the permission from the caller's roles (`ROLE_PERMS`);
+- `node`: the permission from the caller's roles (`ROLE_PERMS`); a role's OWN_ONLY
+  permissions do not count here (run-all-pipes runs pipes of every owner);
+- `create`: as `node`, but the caller will own what the route creates (POST /pipes,
+  /systems; replacing an existing one is checked on it, routes_config);
 - `pipe` / `system`: the role's permission, widened or narrowed by the `permissions` ACL of
   the pipe (`pipe_id`) or system (`system_id`) in the path; an ACL may open a receiver or a
   publisher to `group:Anonymous`;
-- `dataset`: a dataset written by a pipe follows that pipe's ACL (`dataset_id`).
+- `dataset`: a dataset written by a pipe follows that pipe's ACL and owner (`dataset_id`);
+  one no pipe writes has the owner who created it through the API (a new one: the caller).
+
+On a `pipe`, `system` or `dataset` scope the OWN_ONLY permissions of a role (the User's
+write_config, run_pump_operation, write_data) hold only for its user's own (owners.py).
 
 An anonymous caller who lacks the permission gets 401, an authenticated one 403.
 """
@@ -26,7 +33,7 @@ from runtime.service.auth import Principal, require
 @dataclass(frozen=True)
 class Need:
     perm: str | None
-    scope: str = "node"   # public | node | pipe | system | dataset
+    scope: str = "node"   # public | node | create | pipe | system | dataset
 
     def __str__(self):
         return "public" if self.perm is None else f"{self.perm} ({self.scope})"
@@ -41,6 +48,10 @@ def node(perm):
 
 def pipe(perm):
     return Need(perm, "pipe")
+
+
+def create(perm):
+    return Need(perm, "create")
 
 
 def system(perm):
@@ -66,7 +77,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", A + "/config-history/entity"): node("manage_node"),
     # pipes
     ("GET", A + "/pipes"): node("read_config"),
-    ("POST", A + "/pipes"): node("write_config"),
+    ("POST", A + "/pipes"): create("write_config"),
     ("POST", A + "/pipes/run-all-pipes"): node("run_pump_operation"),
     ("GET", A + "/pipes/get-pipe-runner-status"): node("read_config"),
     ("GET", A + "/pipes/{pipe_id}"): pipe("read_config"),
@@ -81,7 +92,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", A + "/pipes/{pipe_id}/preview"): pipe("read_data"),
     # systems
     ("GET", A + "/systems"): node("read_config"),
-    ("POST", A + "/systems"): node("write_config"),
+    ("POST", A + "/systems"): create("write_config"),
     ("GET", A + "/systems/{system_id}"): system("read_config"),
     ("DELETE", A + "/systems/{system_id}"): system("write_config"),
     ("GET", A + "/systems/{system_id}/config"): system("read_config"),
@@ -172,10 +183,38 @@ def check_routes(app) -> None:
                            + ", ".join(missing + odd))
 
 
-def _entity(n, scope, params):
-    ident = params.get(SCOPE_PARAM[scope])
-    if ident is None:
-        return None
+def _acl_owns(n, user: Principal, kind: str, ident: str, ent):
+    from runtime.service.common import acl_of
+    if kind == "dataset" and ent is not None:
+        kind, ident = "pipe", ent.id
+    if kind == "dataset":
+        owner = n.owners.owner("dataset", ident) if _exists(n, ident) else user.owner_id
+    else:
+        owner = n.owners.owner(kind, ident) if ent is not None else user.owner_id
+    acl = acl_of(getattr(ent, "original", None)) if ent is not None else None
+    return acl, owner == user.owner_id
+
+
+def _exists(n, name) -> bool:
+    try:
+        return n.store.exists(name)
+    except Exception:  # noqa: BLE001 - an invalid name names no dataset (the route says so)
+        return False
+
+
+def permits(n, user: Principal, perm: str, kind: str, ident: str, ent=None) -> bool:
+    """Whether `user` has `perm` on the pipe/system/dataset `ident` (`ent`: the pipe or
+    system, a dataset's writer pipe; None when there is none): roles, ACL and owner."""
+    from runtime.service.auth import allowed
+    return allowed(user, perm, *_acl_owns(n, user, kind, ident, ent))
+
+
+def permit(n, user: Principal, perm: str, kind: str, ident: str, ent=None) -> None:
+    """Raise AuthError (401 or 403, saying why) unless `permits`."""
+    require(user, perm, *_acl_owns(n, user, kind, ident, ent))
+
+
+def _entity(n, scope, ident):
     cfg = n.config
     if scope == "pipe":
         return cfg.pipes.get(ident)
@@ -188,9 +227,11 @@ def authorize(n, user: Principal, need: Need, params: dict) -> None:
     """Raise AuthError unless `user` may use a route with `need` (path parameters `params`)."""
     if need.perm is None:
         return
-    acl = None
-    if need.scope != "node":
-        from runtime.service.common import acl_of
-        ent = _entity(n, need.scope, params)
-        acl = acl_of(getattr(ent, "original", None)) if ent is not None else None
-    require(user, need.perm, acl)
+    if need.scope in ("node", "create"):
+        require(user, need.perm, None, owns=need.scope == "create")
+        return
+    ident = params.get(SCOPE_PARAM[need.scope])
+    if ident is None:
+        require(user, need.perm, None, owns=False)
+        return
+    permit(n, user, need.perm, need.scope, ident, _entity(n, need.scope, ident))

@@ -90,8 +90,13 @@ async def _add(request, force, kind, user):
     body = body if isinstance(body, list) else [body]
     if any(not isinstance(e, dict) or configstore.kind(e) != kind for e in body):
         raise NodeError(400, "wrong-type", f"expected a list of {kind} configurations")
+    have = n.config.pipes if kind == "pipe" else n.config.systems
+    for e in body:      # replacing one is writing its configuration (ACL, owner)
+        if isinstance(e.get("_id"), str) and e["_id"] in have:
+            check(n, user, "write_config", have[e["_id"]])
     await run_in_threadpool(lambda: n.put_entities(body, force=flag(force, False),
-                                                   files_ok=_files_ok(user)))
+                                                   files_ok=_files_ok(user),
+                                                   owner=user.owner_id))
     view = pipe_view if kind == "pipe" else system_view
     get = n.pipe if kind == "pipe" else n.system
     return json_response([view(n, get(e["_id"])) for e in body])
@@ -101,7 +106,7 @@ async def _add(request, force, kind, user):
 def get_pipe_config(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
-    check(user, "read_config", p)
+    check(n, user, "read_config", p)
     return json_response(n.configs.get(pipe_id) or {})
 
 
@@ -115,10 +120,11 @@ async def put_pipe_config(request: Request, pipe_id: str, force: str | None = No
 async def _put_one(request, ident, force, user, kind):
     n = node(request)
     existing = (n.config.pipes if kind == "pipe" else n.config.systems).get(ident)
-    check(user, "write_config", existing)
+    check(n, user, "write_config", existing)
     text = await text_body(request)
     await run_in_threadpool(lambda: n.put_entity(text, ident, kind, force=flag(force, False),
-                                                 files_ok=_files_ok(user)))
+                                                 files_ok=_files_ok(user),
+                                                 owner=user.owner_id))
     if kind == "pipe":
         return json_response(pipe_view(n, n.pipe(ident)))
     return json_response(system_view(n, n.system(ident)))
@@ -127,7 +133,7 @@ async def _put_one(request, ident, force, user, kind):
 @router.delete("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
 def delete_pipe(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
-    check(user, "write_config", n.pipe(pipe_id))
+    check(n, user, "write_config", n.pipe(pipe_id))
     n.delete_entity(pipe_id, "pipe")
     return {"_id": pipe_id, "deleted": True}
 
@@ -158,14 +164,14 @@ async def add_systems(request: Request, force: str | None = None,
 def get_system(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
     s = n.system(system_id)
-    check(user, "read_config", s)
+    check(n, user, "read_config", s)
     return json_response(system_view(n, s))
 
 
 @router.delete("/systems/{system_id}", responses={**AUTH, **errors(404)})
 def delete_system(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
-    check(user, "write_config", n.system(system_id))
+    check(n, user, "write_config", n.system(system_id))
     n.delete_entity(system_id, "system")
     return {"_id": system_id, "deleted": True}
 
@@ -173,7 +179,7 @@ def delete_system(request: Request, system_id: str, user=Depends(caller)):
 @router.get("/systems/{system_id}/config", responses={**AUTH, **errors(404)})
 def get_system_config(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
-    check(user, "read_config", n.system(system_id))
+    check(n, user, "read_config", n.system(system_id))
     return json_response(n.configs.get(system_id) or {})
 
 

@@ -22,7 +22,7 @@ def _guard(n, user, name, perm="read_data"):
     from runtime.service.common import check
     w = n.config.writer(name)
     if w is not None:
-        check(user, perm, w)
+        check(n, user, perm, w)
 
 
 @router.get("/datasets", responses=AUTH)
@@ -113,5 +113,6 @@ async def post_dataset_entities(request: Request, dataset_id: str, force: str | 
     n = node(request)
     _guard(n, user, dataset_id, "write_data")
     body = await json_body(request)
-    stats = await run_in_threadpool(n.write_dataset, dataset_id, body, flag(force, False))
+    stats = await run_in_threadpool(n.write_dataset, dataset_id, body, flag(force, False),
+                                    user.owner_id)
     return json_response(stats)

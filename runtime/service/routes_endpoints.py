@@ -32,7 +32,7 @@ def _pipe(n, pipe_id, user):
 def _publisher(request, pipe_id, sink_type, user):
     n = node(request)
     p = _pipe(n, pipe_id, user)
-    check(user, "read_data", p)
+    check(n, user, "read_data", p)
     if p.sink is None or p.sink.type != sink_type:
         raise NodeError(404, "not-a-publisher",
                         f"pipe {pipe_id!r} has no {sink_type} sink")
@@ -124,7 +124,7 @@ async def receive(request: Request, pipe_id: str, user=Depends(caller)):
     (all or nothing)."""
     n = node(request)
     p = _pipe(n, pipe_id, user)
-    check(user, "write_data", p)
+    check(n, user, "write_data", p)
     if p.source is None or p.source.type != "http_endpoint":
         raise NodeError(404, "not-a-receiver", f"pipe {pipe_id!r} has no http_endpoint source")
     body = await json_body(request)

@@ -107,13 +107,13 @@ def delete_secret(request: Request, secret_key: str, _=Depends(caller)):
 @router.get("/systems/{system_id}/secrets", responses={**AUTH, **errors(404), **NAMES})
 def get_system_secrets(request: Request, system_id: str, user=Depends(caller)):
     n = node(request)
-    check(user, "write_config", n.system(system_id))
+    check(n, user, "write_config", n.system(system_id))
     return json_response(n.secrets.names(system_id))
 
 
 async def _system_secrets(request, system_id, user, replace):
     n = node(request)
-    check(user, "write_config", n.system(system_id))
+    check(n, user, "write_config", n.system(system_id))
     return await _set_secrets(request, replace, system_id)
 
 
@@ -136,7 +136,7 @@ async def post_system_secrets(request: Request, system_id: str,
 def delete_system_secret(request: Request, system_id: str, secret_key: str,
                          user=Depends(caller)):
     n = node(request)
-    check(user, "write_config", n.system(system_id))
+    check(n, user, "write_config", n.system(system_id))
     if not n.secrets.delete(secret_key, system_id):
         raise NodeError(404, "not-found", f"no secret {secret_key!r} on {system_id!r}")
     n.reload()

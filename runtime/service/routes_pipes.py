@@ -54,7 +54,7 @@ def list_pipes(request: Request, verbose: str | None = None, user=Depends(caller
 def get_pipe(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
-    check(user, "read_config", p)
+    check(n, user, "read_config", p)
     return json_response(pipe_view(n, p))
 
 
@@ -67,7 +67,7 @@ def pipe_entities(request: Request, pipe_id: str, stage: str | None = None,
     from runtime.testing.outputs import HubOutputs
     n = node(request)
     p = n.pipe(pipe_id)
-    check(user, "read_data", p)
+    check(n, user, "read_data", p)
     if stage is not None and stage not in STAGES:
         raise NodeError(400, "bad-parameter", f"stage must be one of {', '.join(STAGES)}")
     if limit is not None and limit < 0:
@@ -87,7 +87,7 @@ def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: in
              deleted: str | None = None, user=Depends(caller)):
     """The execution log (`system:pump_execution:<pipe>`): run events and entity errors."""
     n = node(request)
-    check(user, "read_data", n.pipe(pipe_id))
+    check(n, user, "read_data", n.pipe(pipe_id))
     if limit is not None and limit < 0:
         raise NodeError(400, "bad-parameter", "limit must be >= 0")
     hist, rev, dele = flag(history, True), flag(reverse, False), flag(deleted, True)
@@ -109,7 +109,7 @@ def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: in
 def get_pump(request: Request, pipe_id: str, user=Depends(caller)):
     n = node(request)
     p = n.pipe(pipe_id)
-    check(user, "read_config", p)
+    check(n, user, "read_config", p)
     return json_response(pump_view(n, p))
 
 
@@ -124,7 +124,7 @@ async def pump_operation(request: Request, pipe_id: str, operation: str = Form(.
     `set-last-seen-to-end`, `reset-tracking`, `set-tracking-to-start`."""
     n = node(request)
     p = n.pipe(pipe_id)
-    check(user, "run_pump_operation", p)
+    check(n, user, "run_pump_operation", p)
     await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen, comment)
     return json_response(pump_view(n, p))
 
@@ -152,12 +152,12 @@ async def pipe_preview(request: Request, pipe_id: str, user=Depends(caller)):
     body = parse(raw) if raw.strip() else {}
     existing = n.config.pipes.get(pipe_id)
     if existing is not None:
-        check(user, "read_data", existing)
+        check(n, user, "read_data", existing)
     elif not isinstance(body, dict) or body.get("config") is None:
         n.pipe(pipe_id)  # 404
     if isinstance(body, dict) and body.get("config") is not None:
         # an unsaved configuration runs its source: as much as saving it would allow
-        check(user, "write_config", existing)
+        check(n, user, "write_config", existing)
     from runtime.service.routes_config import _files_ok
     return json_response(await run_in_threadpool(preview, n, pipe_id, body,
                                                  _files_ok(user)))

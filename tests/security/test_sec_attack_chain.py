@@ -94,7 +94,23 @@ def test_user_role_cannot_configure_file_access(hub):
             r = u.request(method, path, json=body)
             assert r.status_code == 403, (method, path, r.status_code, r.text)
             b = r.json()
-            assert b["error"] == "forbidden" and "manage_node" in b["message"], b
+            # the folder's web and seed are no User's (owners): refused before file checks
+            why = "created through the API" if "/web/" in path or "/seed/" in path \
+                else "manage_node"
+            assert b["error"] == "forbidden" and why in b["message"], b
+        # on what the User owns, file access is refused all the same
+        assert u.post("/systems", json=[{"_id": "own", "type": "system:url",
+                                         "base_url": "http://127.0.0.1:9/"}]).status_code == 200
+        assert u.post("/pipes", json=[{"_id": "ownp", "type": "pipe", "source": {
+            "type": "embedded", "entities": [{"_id": "a"}]}}]).status_code == 200
+        for method, path, body in [
+                ("PUT", "/systems/own/config", {"_id": "own", "type": "system:url",
+                                                "base_url": "file:///"}),
+                ("PUT", "/pipes/ownp/config", _pipe("ownp", "notes.json")),
+                ("POST", "/pipes/ownp/preview", {"config": _pipe("ownp", "notes.json")})]:
+            r = u.request(method, path, json=body)
+            assert r.status_code == 403, (method, path, r.status_code, r.text)
+            assert "manage_node" in r.json()["message"], r.text
         for path in ("/secrets", "/env", "/config", "/metadata", "/config-history/entity"
                      "?entity_id=files"):
             assert u.get(path).status_code == 403, path
