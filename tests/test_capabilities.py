@@ -1,14 +1,19 @@
 """Every backend covers what it claims, and agrees with the registry's implementation.
 
-- the vector analysis' kernel names (kept light: the plan reads them at load time, without
-  pyarrow) are exactly the kernels the vector compiler has, and the differential tests draw
-  every kernel;
-- every expression function the generated-source backend runs itself ("inline" templates and
-  direct "call"s, `dtl functions` lists them) gives the closure backend's value or error,
-  on drawn values of mixed types;
+The registry declares per function what each backend has code of its own for
+(`FunctionSpec.native`, `FunctionSpec.backends`); the backends read that, and these tests
+hold the claims to the backends' own code:
+
+- the functions claiming vector code are exactly the vector compiler's kernels (and its
+  special forms), and the differential tests draw every kernel;
+- every transform claiming generated or vector code is written by that backend (no closure
+  for it in the generated source; a columnar stage) with the closure's results;
+- an expression function claims generated code exactly when the generated source writes it
+  (an inline template or a call of the impl) instead of calling a closure;
+- every expression function the generated-source backend runs itself gives the closure
+  backend's value or error, on drawn values of mixed types;
 - every expression the vector analysis says vectorizes (kernels and per-row registry calls)
-  gives, through a batch, the closure backend's values.
-"""
+  gives, through a batch, the closure backend's values."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -76,11 +81,65 @@ def _outcome(fn):
     return "ok", dumps(v)
 
 
-def test_analysis_kernel_names_are_the_compilers_kernels():
+def _names(kind, backend) -> set:
+    """The functions of `kind` the registry says `backend` has code of its own for."""
+    return {n for s in REGISTRY.specs() if s.kind == kind and backend in s.native
+            for n in (s.name, *s.aliases)}
+
+
+def test_vector_claims_are_the_compilers_kernels():
     from dtl.backends.vector.compiler import KERNELS, VectorCompiler
     # if / if-null are special forms the vector compiler writes itself (VectorCompiler.if_)
-    assert analysis.KERNELS == frozenset(KERNELS) | {"if", "if-null"}
+    assert _names("expression", "vector") == set(KERNELS) | {"if", "if-null"}
     assert hasattr(VectorCompiler, "if_") and hasattr(VectorCompiler, "if_null")
+
+
+# a common literal form of each transform the registry says runs as code of its own
+FORMS = {"add": ["add", "x", "_S.a"], "default": ["default", "x", "_S.a"],
+         "copy": ["copy", "a"], "remove": ["remove", "b"], "comment": ["comment", "c"],
+         "filter": ["filter", ["eq", "_S.a", 1]], "discard": ["discard", ["eq", "_S.a", 1]],
+         "if": ["if", ["eq", "_S.a", 1], ["add", "y", 2]]}
+
+
+def test_every_claimed_transform_has_a_form():
+    assert _names("transform", "vector") | _names("transform", "generated") == set(FORMS)
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_claimed_transforms_run_as_their_backends_code(name):
+    """A transform the registry says a backend writes is written by it (the generated
+    source without a closure for it; a columnar vector stage), with the closure's results."""
+    from dtl.plan import build
+    spec = REGISTRY.get(name, "transform")
+    doc = {"default": [["copy", "_id"], ["add", "b", "_S.b"], FORMS[name]]}
+    labels = build(doc).labels(0)["default"]
+    assert (labels[2] == "pysource") == ("generated" in spec.backends), labels
+    vec = dtl.compile(doc, backend="vector")
+    assert (vec.vector[0].run is not None) == ("vector" in spec.backends)
+    ents = [{"_id": str(i), "a": a, "b": 1} for i, a in enumerate([1, 2, None, "x"])]
+    ref = dtl.compile(doc, backend="closure", mark_filtered=True)
+    want = [r for e in ents for r in ref.apply(e)]
+    assert dtl.compile(doc, backend="vector", mark_filtered=True).apply_batch(ents) == want
+    assert [r for e in ents for r in dtl.compile(doc, mark_filtered=True).apply(e)] == want
+
+
+def test_generated_claims_are_what_the_generated_source_writes():
+    """Every expression function: the registry claims "generated" exactly when the
+    generated-source compiler writes it (an inline template or a call of the impl) rather
+    than calling a closure for it."""
+    from dtl.plan import build
+    wrong = []
+    for spec in REGISTRY.specs():
+        if spec.kind != "expression" or not spec.implemented:
+            continue
+        try:
+            labels = build({"default": [["add", "v", _call(spec)]]}).labels(0)["default"]
+        except DTLError:
+            continue  # no call of three paths fits its signature
+        by_closure = spec.name in labels[0].partition("closure for ")[2].split(", ")
+        if by_closure == ("generated" in spec.backends):
+            wrong.append((spec.name, labels[0]))
+    assert wrong == []
 
 
 def test_differential_strategies_draw_every_kernel():

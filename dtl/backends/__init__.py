@@ -6,12 +6,12 @@ batches with pyarrow/numba kernels, per-row fallback to the registry's implement
 def backends_of(spec) -> list[str]:
     """The backends that run a function natively, e.g. ["closure", "pysource (inline)"]."""
     from dtl.backends.pysource.compiler import handles
-    from dtl.backends.vector.analysis import COLUMNAR_TRANSFORMS, KERNELS
-    out = sorted(spec.backends)
+    if not spec.implemented:
+        return []
+    out = ["closure"]
     how = handles(spec)
-    if how is not None and spec.implemented:
+    if how is not None:
         out.append(f"pysource ({how})")
-    vector = COLUMNAR_TRANSFORMS if spec.kind == "transform" else KERNELS
-    if spec.name in vector:
+    if "vector" in spec.backends:
         out.append("vector (kernel)" if spec.kind == "expression" else "vector (columnar)")
     return out

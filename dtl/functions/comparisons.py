@@ -47,13 +47,13 @@ def _inline(op: str) -> str:
 
 
 @expression("eq", _SIG, category="comparisons", inline=_inline("=="),
-            summary="True if both values, taken as lists, are exactly equal.")
+            summary="True if both values, taken as lists, are exactly equal.", native=("vector",))
 def eq(left, right):
     return equal(left, right)
 
 
 @expression("neq", _SIG, category="comparisons", inline=_inline("!="),
-            summary="False if both values, taken as lists, are exactly equal.")
+            summary="False if both values, taken as lists, are exactly equal.", native=("vector",))
 def neq(left, right):
     return not equal(left, right)
 
@@ -72,7 +72,7 @@ def _ordering(name: str, symbol: str, op, summary: str):
         return op(order_key(a), order_key(b))
     compare.__name__ = name
     return expression(name, _SIG, category="comparisons", inline=_inline(symbol),
-                      summary=summary)(compare)
+                      summary=summary, native=("vector",))(compare)
 
 
 gt = _ordering("gt", ">", operator.gt, "True if the first value of LEFT sorts after that of RIGHT.")

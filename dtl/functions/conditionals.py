@@ -12,7 +12,8 @@ def _by_name(call, c):
 
 @expression("if", "CONDITION(boolean-expression{1}), THEN(value-expression{1}), "
             "ELSE(value-expression{0|1})", category="conditionals", compiler=True,
-            summary="THEN if the condition holds, else ELSE (or null).")
+            summary="THEN if the condition holds, else ELSE (or null).",
+            native=("generated", "vector"))
 def compile_if(call, c):
     a = _by_name(call, c)
     cond, then = a["CONDITION"][0], a["THEN"][0]

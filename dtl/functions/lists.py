@@ -88,7 +88,8 @@ def range_(start, stop, step=1):
 # -- inspection -------------------------------------------------------------------------------
 
 @expression("count", "VALUES(value-expression{1})", category=CAT,
-            summary="The number of elements (null counts as 0, a single value as 1).")
+            summary="The number of elements (null counts as 0, a single value as 1).",
+            native=("vector",))
 def count(values):
     if type(values) is list:
         return len(values)
@@ -132,7 +133,8 @@ def in_(values, items):
 
 @expression("first", "VALUES(value-expression{1})", category=CAT,
             inline='(({a}[0] if {a} else None) if type({a} := {0}) is list else {a})',
-            summary="The first element; a non-list is returned as is, [] gives null.")
+            summary="The first element; a non-list is returned as is, [] gives null.",
+            native=("vector",))
 def first(values):
     return first_value(values)
 
@@ -361,7 +363,8 @@ def sorted_(values, function=None):
 
 @expression("sorted-descending",
             "FUNCTION(function-expression{0|1}), VALUES(value-expression{1})", category=CAT,
-            summary="The list in descending mixed-type order (by FUNCTION's result if given).")
+            summary="The list in descending mixed-type order (by FUNCTION's result if given).",
+            native=("vector",))
 def sorted_descending(values, function=None):
     return _sorted(values, function, True)
 
@@ -403,7 +406,8 @@ _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 @expression("sum", "VALUES(value-expression{1})", category=CAT,
-            summary="The sum of the numeric elements; other values are ignored.")
+            summary="The sum of the numeric elements; other values are ignored.",
+            native=("vector",))
 def sum_(values):
     total = 0
     exact = False  # a decimal is in the sum (and no float yet)

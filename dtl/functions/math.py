@@ -287,7 +287,8 @@ def _int_inline(expr: str, float_product: str | None = None) -> str:
 
 @expression("+", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
             inline=_int_inline("{a} + {b}"),
-            summary="VALUE1 + VALUE2 (lists stand for their first element; null if not numbers).")
+            summary="VALUE1 + VALUE2 (lists stand for their first element; null if not numbers).",
+            native=("vector",))
 def op_plus(value1, value2):
     if type(value1) is int and type(value2) is int:
         return value1 + value2
@@ -299,7 +300,8 @@ def op_plus(value1, value2):
 
 @expression("-", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
             inline=_int_inline("{a} - {b}"),
-            summary="VALUE1 - VALUE2 (lists stand for their first element; null if not numbers).")
+            summary="VALUE1 - VALUE2 (lists stand for their first element; null if not numbers).",
+            native=("vector",))
 def op_minus(value1, value2):
     if type(value1) is int and type(value2) is int:
         return value1 - value2
@@ -308,7 +310,7 @@ def op_minus(value1, value2):
 
 @expression("*", "VALUE(value-expression{1}), MULTIPLIER(value-expression{1})", category="math",
             inline=_int_inline("{a} * {b}", "{a} * {b}"),
-            summary="VALUE * MULTIPLIER (lists stand for their first element).")
+            summary="VALUE * MULTIPLIER (lists stand for their first element).", native=("vector",))
 def op_multiply(value, multiplier):
     if type(value) is int and type(multiplier) is int:
         return value * multiplier
@@ -342,21 +344,21 @@ def op_pow(value, exponent):
 
 @expression("plus", "INCREMENT(numeric-expression{1}), VALUES(value-expression{1})",
             category="math", inline=_int_inline("{b} + {a}"),
-            summary="VALUES (each) + INCREMENT.")
+            summary="VALUES (each) + INCREMENT.", native=("vector",))
 def plus(increment, values):
     return _word(add, increment, values)
 
 
 @expression("minus", "DECREMENT(numeric-expression{1}), VALUES(value-expression{1})",
             category="math", inline=_int_inline("{b} - {a}"),
-            summary="VALUES (each) - DECREMENT.")
+            summary="VALUES (each) - DECREMENT.", native=("vector",))
 def minus(decrement, values):
     return _word(sub, decrement, values)
 
 
 @expression("multiply", "MULTIPLIER(numeric-expression{1}), VALUES(value-expression{1})",
             category="math", inline=_int_inline("{b} * {a}", "{b} * {a}"),
-            summary="VALUES (each) * MULTIPLIER.")
+            summary="VALUES (each) * MULTIPLIER.", native=("vector",))
 def multiply(multiplier, values):
     return _word(mul, multiplier, values)
 
@@ -513,7 +515,7 @@ def _rounder(mode, values, digits):
 
 @expression("round", "DIGITS(numeric-expression{0|1}), VALUES(value-expression{1})",
             category="math",
-            summary="Round half to even, to an integer or to DIGITS decimals.")
+            summary="Round half to even, to an integer or to DIGITS decimals.", native=("vector",))
 def round_(values, digits=0):
     t = type(values)
     if type(digits) is int:

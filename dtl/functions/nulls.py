@@ -55,7 +55,8 @@ def compile_coalesce_args(call, c):
 
 @expression("if-null", "VALUE(value-expression{1}), FALLBACK_VALUE(value-expression{1})",
             category="nulls", compiler=True,
-            summary="VALUE unless it is-null, else FALLBACK_VALUE (evaluated only then).")
+            summary="VALUE unless it is-null, else FALLBACK_VALUE (evaluated only then).",
+            native=("generated", "vector"))
 def compile_if_null(call, c):
     value, fallback = (c.expr(a) for a in call.args)
 
@@ -67,13 +68,13 @@ def compile_if_null(call, c):
 
 @expression("is-null", "VALUES(value-expression{1})", category="nulls",
             inline='(True if ({a} := {0}) is None else (False if type({a}) is not list else {f}({a})))',
-            summary="True for null, [] or a list whose first element is null.")
+            summary="True for null, [] or a list whose first element is null.", native=("vector",))
 def is_null(values):
     return is_nullish(values)
 
 
 @expression("is-not-null", "VALUES(value-expression{1})", category="nulls",
             inline='(False if ({a} := {0}) is None else (True if type({a}) is not list else {f}({a})))',
-            summary="The inverse of is-null.")
+            summary="The inverse of is-null.", native=("vector",))
 def is_not_null(values):
     return not is_nullish(values)

@@ -185,7 +185,11 @@ class FunctionSpec:
     compiler: Callable | None = None
     needs_env: bool = False
     pure: bool = True  # same arguments, same result, no effects: may be folded at compile time
-    backends: frozenset = frozenset({"closure"})
+    # the backends with code of their own for this function beyond the closure and the
+    # `inline` template: "generated" (the generated-source compiler writes it, a special
+    # form or transform), "vector" (a column kernel, or a columnar transform). The backends
+    # read it (vector analysis `native`, pysource `handles`) instead of tables of names.
+    native: frozenset = frozenset()
     doc: str = ""
     aliases: tuple = ()
     spread: bool = field(default=False)  # impl takes a *args parameter
@@ -201,6 +205,24 @@ class FunctionSpec:
     @property
     def implemented(self) -> bool:
         return self.impl is not None or self.compiler is not None
+
+    @property
+    def backends(self) -> frozenset:
+        """The backends that run this function with code of their own: "closure" (every
+        implemented function), "generated" (an inline template, `native` code, or a direct
+        call of a plain impl from the generated source, when given no function expression),
+        "vector" (`native`: a column kernel
+        or columnar transform; elsewhere a vector batch calls the impl per row or a closure).
+        tests/test_capabilities.py checks each claim against the backend's own code."""
+        if not self.implemented:
+            return frozenset()
+        out = {"closure", *self.native}
+        if self.kind == EXPRESSION and self.impl is not None and not self.needs_env and \
+                not any(p.kind == "function-expression" and p.min for p in self.signature.params):
+            # an inline template, else a direct call of the impl (a call given a function
+            # expression runs as a closure)
+            out.add("generated")
+        return frozenset(out)
 
 
 class Registry:
@@ -239,7 +261,7 @@ REGISTRY = Registry()
 
 
 def _declare(kind, name, signature, *, category, summary, compiler=None, needs_env=False,
-             pure=True, doc=None, aliases=(), backends=("closure",), inline=None):
+             pure=True, doc=None, aliases=(), native=(), inline=None):
     sig = Signature.parse(signature)
 
     def deco(fn):
@@ -251,7 +273,7 @@ def _declare(kind, name, signature, *, category, summary, compiler=None, needs_e
         REGISTRY.add(FunctionSpec(
             name=name, kind=kind, category=category, signature=sig, summary=summary,
             impl=None if is_compiler else fn, compiler=fn if is_compiler else None,
-            needs_env=needs_env, pure=pure and not needs_env, backends=frozenset(backends),
+            needs_env=needs_env, pure=pure and not needs_env, native=frozenset(native),
             doc=doc or f"hub/dtl/dtl-functions-{category}.rst", aliases=tuple(aliases),
             spread=spread, inline=inline))
         return fn
@@ -273,5 +295,4 @@ def unimplemented(kind, name, signature, *, category, summary, doc=None):
     """Declare a function that exists in DTL but not here yet: compiling it is an error."""
     REGISTRY.add(FunctionSpec(name=name, kind=kind, category=category,
                               signature=Signature.parse(signature), summary=summary,
-                              backends=frozenset(),
                               doc=doc or f"hub/dtl/dtl-functions-{category}.rst"))

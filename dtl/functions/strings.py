@@ -113,7 +113,8 @@ def to_string(v):
 
 @expression("concat", "VALUES(value-expression{>=1})", category="strings",
             inline={2: '({a} + {b} if (type({a} := {0}) is str) & (type({b} := {1}) is str) else {f}({a}, {b}))', 3: '({a} + {b} + {c} if (type({a} := {0}) is str) & (type({b} := {1}) is str) & (type({c} := {2}) is str) else {f}({a}, {b}, {c}))'},
-            summary="Concatenate the strings among the arguments (lists are spliced in).")
+            summary="Concatenate the strings among the arguments (lists are spliced in).",
+            native=("vector",))
 def concat(*values):
     parts = []
     for v in values:
@@ -172,7 +173,7 @@ def rjust(width, fill_character, values):
 
 @expression("lower", "VALUES(value-expression{1})", category="strings",
             inline='({a}.lower() if type({a} := {0}) is str else {f}({a}))',
-            summary="Lower-case a string, or every string in a list.")
+            summary="Lower-case a string, or every string in a list.", native=("vector",))
 def lower(values):
     if type(values) is _str:
         return values.lower()
@@ -181,7 +182,7 @@ def lower(values):
 
 @expression("upper", "VALUES(value-expression{1})", category="strings",
             inline='({a}.upper() if type({a} := {0}) is str else {f}({a}))',
-            summary="Upper-case a string, or every string in a list.")
+            summary="Upper-case a string, or every string in a list.", native=("vector",))
 def upper(values):
     if type(values) is _str:
         return values.upper()
@@ -264,7 +265,7 @@ def replace(old_string=None, new_string=None, values=None):
 @expression("split", "SEPARATOR(string{0|1}), VALUES(value-expression{1})", category="strings",
             inline='({b}.split({a}) if (type({a} := {0}) is str) & (type({b} := {1}) is str) and {a} != "" else {f}({a}, {b}))',
             summary="Split strings by SEPARATOR (\"\" = into characters, default whitespace); "
-                    "a list's results are concatenated.")
+                    "a list's results are concatenated.", native=("vector",))
 def split(separator=None, values=None):
     if separator is None:
         cut = _str.split  # runs of whitespace

@@ -46,7 +46,8 @@ def _set_id_values(value, opts):
 
 
 @transform("add", "PROPERTY(string{1}), VALUES(value-expression{1})",
-           summary="Set a target property to the value of an expression.")
+           summary="Set a target property to the value of an expression.",
+           native=("generated", "vector"))
 def compile_add(call, c):
     a = _args(call, c)
     prop, values = a["PROPERTY"][0], a["VALUES"][0]
@@ -97,7 +98,8 @@ def compile_add_if(call, c):
 
 
 @transform("default", "PROPERTY(string{1}), VALUES(value-expression{1})",
-           summary="Set a target property unless it is already there.")
+           summary="Set a target property unless it is already there.",
+           native=("generated", "vector"))
 def compile_default(call, c):
     a = _args(call, c)
     prop, values = a["PROPERTY"][0], a["VALUES"][0]
@@ -112,14 +114,16 @@ def compile_default(call, c):
 
 
 @transform("comment", "COMMENTS(value{>=0})",
-           summary="Does nothing; holds comments (its arguments are never evaluated).")
+           summary="Does nothing; holds comments (its arguments are never evaluated).",
+           native=("generated", "vector"))
 def compile_comment(call, c):
     return lambda env: None
 
 
 @transform("copy",
            "INCLUDE_PROPERTIES(wildcard-string-list{1}), EXCLUDE_PROPERTIES(wildcard-string-list{0|1})",
-           summary="Copy source properties matching wildcard patterns to the target.")
+           summary="Copy source properties matching wildcard patterns to the target.",
+           native=("generated", "vector"))
 def compile_copy(call, c):
     a = _args(call, c)
     inc = a["INCLUDE_PROPERTIES"][0]
@@ -163,7 +167,8 @@ def compile_copy(call, c):
 
 
 @transform("remove", "PROPERTY(wildcard-string{1})",
-           summary="Remove target properties matching a wildcard pattern.")
+           summary="Remove target properties matching a wildcard pattern.",
+           native=("generated", "vector"))
 def compile_remove(call, c):
     prop = _args(call, c)["PROPERTY"][0]
     ns = c.ctx.options.namespaced_identifiers
@@ -322,15 +327,17 @@ def _stop(marker):
 
 
 transform("filter", "UNLESS_CONDITION(boolean-expression{0|1})",
-          summary="Stop and emit no target unless the condition holds (sinks see _filtered).")(
+          summary="Stop and emit no target unless the condition holds (sinks see _filtered).",
+          native=("generated", "vector"))(
     _stop(FILTERED))
 transform("discard", "UNLESS_CONDITION(boolean-expression{0|1})",
-          summary="Stop and drop the target unless the condition holds (no deletion downstream).")(
+          summary="Stop and drop the target unless the condition holds (no deletion downstream).",
+          native=("generated", "vector"))(
     _stop(DISCARDED))
 
 
 @transform("if", "CONDITION(boolean-expression{1}), THEN(transforms{1}), ELSE(transforms{0|1})",
-           summary="Apply THEN if the condition holds, else ELSE.")
+           summary="Apply THEN if the condition holds, else ELSE.", native=("generated",))
 def compile_if_t(call, c):
     a = _args(call, c)
     cond, then = a["CONDITION"][0], a["THEN"][0]

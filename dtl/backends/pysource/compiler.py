@@ -192,22 +192,14 @@ class RuleSource:
 _NOT = object()
 
 
-# Transforms this backend writes as code (in their common literal forms); all others run as
-# closures called from the generated function.
-NATIVE_TRANSFORMS = frozenset({"add", "default", "copy", "remove", "comment", "filter",
-                               "discard", "if"})
-
-
 def handles(spec) -> str | None:
-    """How this backend runs a function: "inline", "call", or None (closure fallback)."""
-    if spec.kind == "transform":
-        return "inline" if spec.name in NATIVE_TRANSFORMS else None
-    if spec.name in ("if", "if-null"):
-        return "inline"
-    if spec.impl is None or spec.needs_env or any(
-            p.kind == "function-expression" for p in spec.signature.params):
+    """How this backend runs a function, as the registry declares it (FunctionSpec.backends):
+    "inline" (code of its own: `native` special forms and transforms, in their common literal
+    forms, or an `inline` template), "call" (the impl called from the generated code), or
+    None (a closure called from the generated function)."""
+    if "generated" not in spec.backends:
         return None
-    return "inline" if spec.inline is not None else "call"
+    return "inline" if "generated" in spec.native or spec.inline is not None else "call"
 
 
 def _arity(template: str) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dtl.ir.nodes import Call, HopsSpec, Lambda, Literal, Path, label, walk
 
-# functions with a column kernel (see compiler.KERNELS)
-KERNELS = frozenset({"upper", "lower", "concat", "split", "first", "plus", "minus", "multiply",
-                     "+", "-", "*", "round", "eq", "neq", "gt", "gte", "lt", "lte", "is-null",
-                     "is-not-null", "count", "sum", "sorted-descending", "if", "if-null"})
-COLUMNAR_TRANSFORMS = frozenset({"add", "default", "copy", "remove", "comment", "filter",
-                                 "discard"})
+
+
+def native(call: Call) -> bool:
+    """Whether the registry declares vector code for the function (FunctionSpec.native): a
+    column kernel (compiler.KERNELS, or the special forms if / if-null), or a columnar
+    transform."""
+    return "vector" in call.spec.native
 
 
 def pure(node) -> bool:
@@ -66,7 +67,7 @@ def expr_reason(node, namespaced: bool = False) -> str | None:
     if node.name in ("if", "if-null") and not pure(node):
         return f"{node.name} with effects in a branch"
     spec = node.spec
-    if node.name not in KERNELS and (spec.impl is None or spec.needs_env or spec.compiler):
+    if not native(node) and (spec.impl is None or spec.needs_env or spec.compiler):
         return f"{node.name} is a special form"
     return None
 
@@ -77,14 +78,14 @@ def describe(node, namespaced: bool = False) -> str:
     if r is not None:
         return f"closure: {r}"
     if isinstance(node, Call):
-        return "vector (kernel)" if node.name in KERNELS or node.name == "hops" else \
+        return "vector (kernel)" if native(node) or node.name == "hops" else \
             "vector (per-row call)"
     return "vector"
 
 
 def transform_reason(call: Call, namespaced: bool) -> str | None:
     name, a = call.name, call.args
-    if name not in COLUMNAR_TRANSFORMS:
+    if not native(call):
         return f"transform {name}"
     if namespaced and name in ("add", "default", "copy", "remove"):
         return "namespaced identifiers"
