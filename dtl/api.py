@@ -8,7 +8,7 @@ from pathlib import Path as FsPath
 
 from dtl.backends.closure.compiler import Compiler, run_rule
 from dtl.backends.closure.env import DISCARDED, FILTERED, Context, Env, Options
-from dtl.backends.pysource.compiler import compile_rule
+from dtl.backends.pysource.compiler import compile_entity, compile_rule
 from dtl.errors import Diagnostic, DTLCompileError, DTLError, DTLRuntimeError, Span
 from dtl.ir.lower import lower_expression, lower_program
 from dtl.ir.nodes import Program
@@ -314,6 +314,11 @@ def from_plan(plan: Plan, *, provider: DatasetProvider | None = None,
                 ctx.fast_rules[rule.name] = compile_rule(rule, comp, _runner(ctx.rules[rule.name]))
         fast = ctx.fast_rules.get("default")
         t.stages.append((ctx, default, fast))
+    if len(t.stages) == 1 and fast is not None and not fast.needs_env:
+        rule = next(r for r in plan.programs[0].program.rules if r.name == "default")
+        entity = compile_entity(rule, comp, Transform.apply.__get__(t), mark_filtered)
+        if entity is not None:
+            t.apply = entity  # one Python call per entity; the method is its general case
     return t
 
 

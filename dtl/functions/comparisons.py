@@ -40,20 +40,38 @@ def _keys(a, b):
     return order_key(a), order_key(b)
 
 
-def _inline(op: str) -> str:
-    """Generated-source template: same-type scalars compare with Python's operator."""
-    return ("({a} " + op + " {b} if type({a} := {0}) is type({b} := {1}) and "
+def _inline(op: str, null: bool = False):
+    """Generated source: same-type scalars compare with Python's operator. Against a literal
+    number, string or boolean the type test is written for it, and a null side gives `null`
+    (with a value on the other side, eq is false and the orderings have nothing to order)."""
+    def inline(g, call, impl):
+        left, right = (g.known(x) for x in call.args)
+        lit = 0 if type(left) in _SCALAR else 1 if type(right) in _SCALAR else None
+        if lit is None:
+            return None
+        c = (left, right)[lit]
+        k, a = g.const(c), g.temp()
+        v, f = g.expr(call.args[1 - lit]), g.func(impl)
+        x, y = (k, a) if lit == 0 else (a, k)
+        return (f"({x} {op} {y} if type({a} := {v}) is {type(c).__name__} else "
+                f"({null} if {a} is None else {f}({x}, {y})))")
+    return (inline, "({a} " + op + " {b} if type({a} := {0}) is type({b} := {1}) and "
             "type({a}) in (int, str, float, bool) else {f}({a}, {b}))")
 
 
-@expression("eq", _SIG, category="comparisons", inline=_inline("=="),
-            summary="True if both values, taken as lists, are exactly equal.", native=("vector",))
+_SCALAR = (int, str, float, bool)
+
+
+@expression("eq", _SIG, category="comparisons", inline=_inline("=="), boolean=True,
+            summary="True if both values, taken as lists, are exactly equal.",
+            native=("vector",))
 def eq(left, right):
     return equal(left, right)
 
 
-@expression("neq", _SIG, category="comparisons", inline=_inline("!="),
-            summary="False if both values, taken as lists, are exactly equal.", native=("vector",))
+@expression("neq", _SIG, category="comparisons", inline=_inline("!=", True), boolean=True,
+            summary="False if both values, taken as lists, are exactly equal.",
+            native=("vector",))
 def neq(left, right):
     return not equal(left, right)
 
@@ -71,7 +89,7 @@ def _ordering(name: str, symbol: str, op, summary: str):
             return False
         return op(order_key(a), order_key(b))
     compare.__name__ = name
-    return expression(name, _SIG, category="comparisons", inline=_inline(symbol),
+    return expression(name, _SIG, category="comparisons", inline=_inline(symbol), boolean=True,
                       summary=summary, native=("vector",))(compare)
 
 

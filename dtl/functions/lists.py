@@ -12,6 +12,8 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from dtl.errors import DTLRuntimeError
 from dtl.functions._common import as_list, first_value, flatten_once, is_true
 from dtl.functions.registry import expression
+from dtl.ir.nodes import Call
+from dtl.paths import walk_path
 from dtl.functions.strings import json_text  # the one JSON text writer (json-transit's)
 from dtl.values import order_key, value_key
 
@@ -52,6 +54,7 @@ def _int_arg(name: str, fn: str, v) -> int:
 # -- construction -----------------------------------------------------------------------------
 
 @expression("list", "VALUES(value-expression{>=0})", category=CAT,
+            inline=(lambda g, call, impl: f"[{', '.join(g.expr(a) for a in call.args)}]", None),
             summary="A list of the argument values, as given (no flattening).")
 def list_(*values):
     return list(values)
@@ -88,6 +91,7 @@ def range_(start, stop, step=1):
 # -- inspection -------------------------------------------------------------------------------
 
 @expression("count", "VALUES(value-expression{1})", category=CAT,
+            inline='(len({a}) if type({a} := {0}) is list else (0 if {a} is None else 1))',
             summary="The number of elements (null counts as 0, a single value as 1).",
             native=("vector",))
 def count(values):
@@ -131,8 +135,24 @@ def in_(values, items):
 
 # -- access -----------------------------------------------------------------------------------
 
+def _first_inliner(g, call, impl):
+    """["first", ["split", sep, x]] with a literal separator: the part before it."""
+    inner = call.args[0]
+    if not (isinstance(inner, Call) and inner.kind == "expression" and
+            inner.name == "split" and len(inner.args) == 2):
+        return None
+    sep = g.known(inner.args[0])
+    if type(sep) is not str or sep == "":
+        return None
+    k, b = g.const(sep), g.temp()
+    v, f, split = g.expr(inner.args[1]), g.func(impl), g.func(inner.spec.impl)
+    return (f"({b}.partition({k})[0] if type({b} := {v}) is str else "
+            f"(None if {b} is None else {f}({split}({k}, {b}))))")
+
+
 @expression("first", "VALUES(value-expression{1})", category=CAT,
-            inline='(({a}[0] if {a} else None) if type({a} := {0}) is list else {a})',
+            inline=(_first_inliner,
+                    '(({a}[0] if {a} else None) if type({a} := {0}) is list else {a})'),
             summary="The first element; a non-list is returned as is, [] gives null.",
             native=("vector",))
 def first(values):
@@ -354,8 +374,39 @@ def _sorted(values, function, reverse):
     return [values[i] for i in order]
 
 
+def _sorted_at(values, key, reverse):
+    """_sorted(walk_path(values, (key,)), None, reverse) in one pass over a list of dicts
+    whose `key` holds one plain type (or null); the general way for anything else."""
+    if type(values) is list:
+        out = []
+        t0 = None
+        for x in values:
+            if type(x) is dict:
+                v = x.get(key)
+                if v is None:
+                    continue
+                t = type(v)
+                if t is not t0 and (t0 is not None or t not in _PLAIN_ORDER):
+                    break
+                t0 = t
+                out.append(v)
+        else:
+            return sorted(out, reverse=reverse)
+    return _sorted(walk_path(values, (key,)), None, reverse)
+
+
+def _sorted_inliner(reverse: bool):
+    """["sorted", "_S.<list>.<key>"]: `_sorted_at` on the list, no intermediate path list."""
+    def inline(g, call, impl):
+        at = g.split_path(call.args[0]) if len(call.args) == 1 else None
+        if at is None:
+            return None
+        return f"{g.func(_sorted_at)}({at[0]}, {at[1]}, {reverse})"
+    return (inline, None)
+
+
 @expression("sorted", "FUNCTION(function-expression{0|1}), VALUES(value-expression{1})",
-            category=CAT,
+            category=CAT, inline=_sorted_inliner(False),
             summary="The list in ascending mixed-type order (by FUNCTION's result if given).")
 def sorted_(values, function=None):
     return _sorted(values, function, False)
@@ -363,6 +414,7 @@ def sorted_(values, function=None):
 
 @expression("sorted-descending",
             "FUNCTION(function-expression{0|1}), VALUES(value-expression{1})", category=CAT,
+            inline=_sorted_inliner(True),
             summary="The list in descending mixed-type order (by FUNCTION's result if given).",
             native=("vector",))
 def sorted_descending(values, function=None):
@@ -405,7 +457,31 @@ def min_(values, function=None):
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
-@expression("sum", "VALUES(value-expression{1})", category=CAT,
+def _sum_at(values, key):
+    """sum_(walk_path(values, (key,))) in one pass over a list of dicts of ints and floats
+    (or nulls); the general way for anything else."""
+    if type(values) is list:
+        total = 0
+        for x in values:
+            if type(x) is dict:
+                v = x.get(key)
+                t = type(v)
+                if t is float or t is int:
+                    total += v  # as sum_ adds them: ints exactly until the first float
+                elif v is not None:
+                    break
+        else:
+            return total
+    return sum_(walk_path(values, (key,)))
+
+
+def _sum_inliner(g, call, impl):
+    """["sum", "_S.<list>.<key>"]: `_sum_at` on the list, no intermediate path list."""
+    at = g.split_path(call.args[0])
+    return None if at is None else f"{g.func(_sum_at)}({at[0]}, {at[1]})"
+
+
+@expression("sum", "VALUES(value-expression{1})", category=CAT, inline=(_sum_inliner, None),
             summary="The sum of the numeric elements; other values are ignored.",
             native=("vector",))
 def sum_(values):

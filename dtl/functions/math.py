@@ -283,6 +283,24 @@ def _int_inline(expr: str, float_product: str | None = None) -> str:
         other + ")"
 
 
+def _word_inliner(op: str):
+    """Generated source for a word form with a literal number operand (["plus", 1, "_S.age"]):
+    `value op operand` for an int or float value, null for null, else the function."""
+    def inline(g, call, impl):
+        c = g.known(call.args[0])
+        if type(c) is not int and type(c) is not float:
+            return None
+        k, a, t, r = g.const(c), g.temp(), g.temp(), g.temp()
+        v, f = g.expr(call.args[1]), g.func(impl)
+        finite = f"({r} if ({r} := {a} {op} {k}) - {r} == 0.0 else None)"
+        other = f"(None if {a} is None else {f}({k}, {a}))"
+        if type(c) is int:  # int op int stays exact
+            return (f"({a} {op} {k} if ({t} := type({a} := {v})) is int else "
+                    f"({finite} if {t} is float else {other}))")
+        return f"({finite} if ({t} := type({a} := {v})) is float or {t} is int else {other})"
+    return inline
+
+
 # -- symbolic operators -------------------------------------------------------------------
 
 @expression("+", "VALUE1(value-expression{1}), VALUE2(value-expression{1})", category="math",
@@ -343,22 +361,25 @@ def op_pow(value, exponent):
 # -- word forms ---------------------------------------------------------------------------
 
 @expression("plus", "INCREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline=_int_inline("{b} + {a}"),
-            summary="VALUES (each) + INCREMENT.", native=("vector",))
+            category="math", inline=(_word_inliner("+"), _int_inline("{b} + {a}")),
+            summary="VALUES (each) + INCREMENT.",
+            native=("vector",))
 def plus(increment, values):
     return _word(add, increment, values)
 
 
 @expression("minus", "DECREMENT(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline=_int_inline("{b} - {a}"),
-            summary="VALUES (each) - DECREMENT.", native=("vector",))
+            category="math", inline=(_word_inliner("-"), _int_inline("{b} - {a}")),
+            summary="VALUES (each) - DECREMENT.",
+            native=("vector",))
 def minus(decrement, values):
     return _word(sub, decrement, values)
 
 
 @expression("multiply", "MULTIPLIER(numeric-expression{1}), VALUES(value-expression{1})",
-            category="math", inline=_int_inline("{b} * {a}", "{b} * {a}"),
-            summary="VALUES (each) * MULTIPLIER.", native=("vector",))
+            category="math", inline=(_word_inliner("*"), _int_inline("{b} * {a}", "{b} * {a}")),
+            summary="VALUES (each) * MULTIPLIER.",
+            native=("vector",))
 def multiply(multiplier, values):
     return _word(mul, multiplier, values)
 
@@ -513,9 +534,24 @@ def _rounder(mode, values, digits):
     return None
 
 
+def _round_inliner(g, call, impl):
+    """["round", d, x] with a literal 0 < d < 10: `_round_float_half_even` written out for a
+    float away from a tie (Python's round), null for null, else the function."""
+    d = g.known(call.args[0]) if len(call.args) == 2 else None
+    if type(d) is not int or not 0 < d < 10:
+        return None
+    x, y = g.temp(), g.temp()
+    v, f = g.expr(call.args[1]), g.func(impl)
+    scale, floor, rnd, ab = g.const(_POW10[d]), g.func(math.floor), g.func(round), g.func(abs)
+    return (f"({rnd}({x}, {d}) if type({x} := {v}) is float and -1e8 < ({y} := {x} * {scale}) "
+            f"< 1e8 and {ab}({y} - {floor}({y}) - 0.5) > 1e-6 else "
+            f"(None if {x} is None else {f}({x}, {d})))")
+
+
 @expression("round", "DIGITS(numeric-expression{0|1}), VALUES(value-expression{1})",
-            category="math",
-            summary="Round half to even, to an integer or to DIGITS decimals.", native=("vector",))
+            category="math", inline=(_round_inliner, None),
+            summary="Round half to even, to an integer or to DIGITS decimals.",
+            native=("vector",))
 def round_(values, digits=0):
     t = type(values)
     if type(digits) is int:

@@ -66,14 +66,14 @@ def compile_if_null(call, c):
     return if_null
 
 
-@expression("is-null", "VALUES(value-expression{1})", category="nulls",
+@expression("is-null", "VALUES(value-expression{1})", category="nulls", boolean=True,
             inline='(True if ({a} := {0}) is None else (False if type({a}) is not list else {f}({a})))',
             summary="True for null, [] or a list whose first element is null.", native=("vector",))
 def is_null(values):
     return is_nullish(values)
 
 
-@expression("is-not-null", "VALUES(value-expression{1})", category="nulls",
+@expression("is-not-null", "VALUES(value-expression{1})", category="nulls", boolean=True,
             inline='(False if ({a} := {0}) is None else (True if type({a}) is not list else {f}({a})))',
             summary="The inverse of is-null.", native=("vector",))
 def is_not_null(values):

@@ -196,7 +196,11 @@ class FunctionSpec:
     # For the generated-source backend: a Python expression template for the common case,
     # deferring to the impl otherwise. {0}, {1}: argument code; {f}: the impl; {a}, {b}, {r}:
     # fresh temporaries. Written by us, never from a document. A dict maps arity -> template.
-    inline: str | dict | None = None
+    # A tuple (inliner, template or None): `inliner(g, call, impl)` writes the code itself,
+    # specializing on literal arguments (see RuleSource in dtl/backends/pysource), or returns
+    # None to use the template.
+    inline: str | dict | tuple | None = None
+    boolean: bool = False  # always returns True or False (so it is its own truth value)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -261,7 +265,7 @@ REGISTRY = Registry()
 
 
 def _declare(kind, name, signature, *, category, summary, compiler=None, needs_env=False,
-             pure=True, doc=None, aliases=(), native=(), inline=None):
+             pure=True, doc=None, aliases=(), native=(), inline=None, boolean=False):
     sig = Signature.parse(signature)
 
     def deco(fn):
@@ -275,7 +279,7 @@ def _declare(kind, name, signature, *, category, summary, compiler=None, needs_e
             impl=None if is_compiler else fn, compiler=fn if is_compiler else None,
             needs_env=needs_env, pure=pure and not needs_env, native=frozenset(native),
             doc=doc or f"hub/dtl/dtl-functions-{category}.rst", aliases=tuple(aliases),
-            spread=spread, inline=inline))
+            spread=spread, inline=inline, boolean=boolean))
         return fn
     return deco
 

@@ -111,8 +111,28 @@ def to_string(v):
 
 # -- functions ---------------------------------------------------------------------------------
 
+def _concat_inliner(g, call, impl):
+    """Strings and nulls joined with +, literal strings as they are; else the function."""
+    parts, checks, names = [], [], []
+    for node in call.args:
+        c = g.known(node)
+        if type(c) is _str:
+            parts.append(g.const(c))
+            names.append(parts[-1])
+            continue
+        a = g.temp()
+        checks.append(f"((type({a} := {g.expr(node)}) is not str) and ({a} is not None))")
+        parts.append(f"({a} or '')")
+        names.append(a)
+    if not checks:
+        return None  # all literal: folded
+    # `|`, not `or`: every argument is evaluated (and bound) before the function may need it
+    return (f"({g.func(impl)}({', '.join(names)}) if {' | '.join(checks)} else "
+            f"{' + '.join(parts)})")
+
+
 @expression("concat", "VALUES(value-expression{>=1})", category="strings",
-            inline={2: '({a} + {b} if (type({a} := {0}) is str) & (type({b} := {1}) is str) else {f}({a}, {b}))', 3: '({a} + {b} + {c} if (type({a} := {0}) is str) & (type({b} := {1}) is str) & (type({c} := {2}) is str) else {f}({a}, {b}, {c}))'},
+            inline=(_concat_inliner, None),
             summary="Concatenate the strings among the arguments (lists are spliced in).",
             native=("vector",))
 def concat(*values):
@@ -172,8 +192,9 @@ def rjust(width, fill_character, values):
 
 
 @expression("lower", "VALUES(value-expression{1})", category="strings",
-            inline='({a}.lower() if type({a} := {0}) is str else {f}({a}))',
-            summary="Lower-case a string, or every string in a list.", native=("vector",))
+            inline='({a}.lower() if type({a} := {0}) is str else (None if {a} is None else {f}({a})))',
+            summary="Lower-case a string, or every string in a list.",
+            native=("vector",))
 def lower(values):
     if type(values) is _str:
         return values.lower()
@@ -181,8 +202,9 @@ def lower(values):
 
 
 @expression("upper", "VALUES(value-expression{1})", category="strings",
-            inline='({a}.upper() if type({a} := {0}) is str else {f}({a}))',
-            summary="Upper-case a string, or every string in a list.", native=("vector",))
+            inline='({a}.upper() if type({a} := {0}) is str else (None if {a} is None else {f}({a})))',
+            summary="Upper-case a string, or every string in a list.",
+            native=("vector",))
 def upper(values):
     if type(values) is _str:
         return values.upper()

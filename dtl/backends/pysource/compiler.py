@@ -22,8 +22,12 @@ from dtl.paths import walk_path
 class RuleSource:
     """Builds the source of one rule function."""
 
-    def __init__(self, closures: Compiler):
+    def __init__(self, closures: Compiler, entity: bool = False, mark_filtered: bool = False):
         self.c = closures
+        # entity mode writes a whole `Transform.apply`: stops return the output list
+        self.entity = entity
+        self.mark_filtered = mark_filtered
+        self.top = 2 if entity else 1  # the depth of the rule's own transforms
         self.ns = closures.ctx.options.namespaced_identifiers
         self.K: list = []  # constants
         self.F: list = []  # function implementations
@@ -82,9 +86,35 @@ class RuleSource:
             return var
         if len(els) == 1:
             return f"{var}.get({self.const(els[0])})"
-        return f"_walk({var}, {self.const(tuple(els))})"
+        # a dict on the way is one .get; a list (gathered) or anything else: walk_path
+        prefix, k = self.split_path(node)
+        a = self.temp()
+        return (f"({a}.get({k}) if type({a} := {prefix}) is dict else "
+                f"(None if {a} is None else _walk({a}, {self.const(els[-1:])})))")
+
+    # -- for inliners (registry `inline=` callables: ``inline(g, call, impl) -> code | None``;
+    # None only before generating anything, and then the template or a call is used)
+
+    NO = object()  # `known`: not a literal
+
+    def known(self, node):
+        """The value of a scalar literal argument (to specialize on at compile time), or NO."""
+        if isinstance(node, Literal) and not isinstance(node.value, list | dict):
+            return node.value
+        return self.NO
+
+    def split_path(self, node) -> tuple[str, str] | None:
+        """(code for a plain path without its last element, that element's constant) for a
+        path of two or more elements: walking them one after the other is walking the path."""
+        if not isinstance(node, Path) or len(node.elements) < 2 or node.is_alias or \
+                node.head not in ("_S", "_T") or self.ns:
+            return None
+        return (self.path(Path(node.head, node.elements[:-1], node.span)),
+                self.const(node.elements[-1]))
 
     def truth(self, node) -> str:
+        if isinstance(node, Call) and node.kind == "expression" and node.spec.boolean:
+            return self.expr(node)  # always True or False: its own truth
         v = self.temp()
         return f"(({v} := {self.expr(node)}) is not None and {v} is not False and {v} != [])"
 
@@ -107,6 +137,11 @@ class RuleSource:
             folded = self.c._fold(node, spec, None)
             if folded is not None:
                 return self.const(folded(None))
+        inliner = spec.inline[0] if isinstance(spec.inline, tuple) else None
+        if inliner is not None:
+            code = inliner(self, node, spec.impl)
+            if code is not None:
+                return code
         positional = self.c._positional(spec, [p.pyname for p in node.params])
         template = _template(spec.inline, len(node.args))
         if positional and template is not None:
@@ -132,14 +167,24 @@ class RuleSource:
     def emit(self, line: str, depth: int):
         self.lines.append("    " * depth + line)
 
+    def stop(self, name: str, depth: int):
+        """The line(s) for a `filter` or `discard` that holds."""
+        if not self.entity:
+            self.emit(f"return {'FILTERED' if name == 'filter' else 'DISCARDED'}", depth)
+        elif name == "filter" and self.mark_filtered:
+            self.emit(f"T[{self.const('_filtered')}] = True", depth)
+            self.emit("return [T]", depth)
+        else:
+            self.emit("return []", depth)
+
     def transforms(self, calls, depth: int):
         if not calls:
             self.emit("pass", depth)
         for call in calls:
-            if depth == 1:
+            if depth == self.top:
                 self.fallbacks = []
             self.transform(call, depth)
-            if depth == 1:
+            if depth == self.top:
                 fb = self.fallbacks
                 if fb == [label(call)]:
                     self.plan.append("closure")
@@ -170,12 +215,10 @@ class RuleSource:
         elif name == "comment":
             pass
         elif name in ("filter", "discard"):
-            marker = "FILTERED" if name == "filter" else "DISCARDED"
-            if not a:
-                self.emit(f"return {marker}", depth)
-            else:
+            if a:
                 self.emit(f"if not {self.truth(a[0])}:", depth)
-                self.emit(f"return {marker}", depth + 1)
+                depth += 1
+            self.stop(name, depth)
         elif name == "if":
             self.emit(f"if {self.truth(a[0])}:", depth)
             self.transforms(a[1].items, depth + 1)
@@ -209,6 +252,8 @@ def _arity(template: str) -> int:
 
 
 def _template(inline, n: int) -> str | None:
+    if isinstance(inline, tuple):  # (inliner, template or None)
+        inline = inline[1]
     if inline is None:
         return None
     if isinstance(inline, dict):
@@ -223,27 +268,61 @@ def plan_rule(rule: Rule, closures: Compiler) -> list[str]:
     return b.plan
 
 
+def _binds(b: RuleSource) -> list[str]:
+    return [f"k{i}=K[{i}]" for i in range(len(b.K))] + \
+        [f"f{i}=F[{i}]" for i in range(len(b.F))] + [f"c{i}=C[{i}]" for i in range(len(b.C))]
+
+
+def _define(src: str, b: RuleSource, **names):
+    ns = {"K": tuple(b.K), "F": tuple(b.F), "C": tuple(b.C), "_walk": walk_path,
+          "FILTERED": FILTERED, "DISCARDED": DISCARDED, **names}
+    code = compile(src, "<dtl rule>", "exec")
+    exec(code, ns)  # noqa: S102 - the source holds only our own tokens (see module docstring)
+    fn = ns["_rule"]
+    fn.__dtl_source__ = src
+    return fn
+
+
+def _calls(rule):
+    return rule.transforms if isinstance(rule, Rule) else (
+        rule.items if isinstance(rule, TransformList) else rule)
+
+
 def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     """A function ``f(S, T, env) -> None | FILTERED | DISCARDED`` for a rule; `slow` is the
     closure version, used when the source is not a dict. When the rule needs no closure
     (`fn.needs_env` false) env may be None, and a caller with a dict source can skip building
     an Env at all."""
-    calls = rule.transforms if isinstance(rule, Rule) else (
-        rule.items if isinstance(rule, TransformList) else rule)
     b = RuleSource(closures)
-    b.transforms(calls, 1)
-    binds = [f"k{i}=K[{i}]" for i in range(len(b.K))] + \
-        [f"f{i}=F[{i}]" for i in range(len(b.F))] + [f"c{i}=C[{i}]" for i in range(len(b.C))]
-    src = "\n".join([f"def _rule(S, T, env, {', '.join(binds + ['_walk=_walk', '_slow=_slow'])}):",
+    b.transforms(_calls(rule), 1)
+    src = "\n".join([f"def _rule(S, T, env, {', '.join(_binds(b) + ['_walk=_walk', '_slow=_slow'])}):",
                      "    if type(S) is not dict:",
                      "        return _slow(env)",
                      *b.lines,
                      "    return None"])
-    ns = {"K": tuple(b.K), "F": tuple(b.F), "C": tuple(b.C), "_walk": walk_path,
-          "FILTERED": FILTERED, "DISCARDED": DISCARDED, "_slow": slow}
-    code = compile(src, "<dtl rule>", "exec")
-    exec(code, ns)  # noqa: S102 - the source holds only our own tokens (see module docstring)
-    fn = ns["_rule"]
-    fn.__dtl_source__ = src
+    fn = _define(src, b, _slow=slow)
     fn.needs_env = bool(b.C)
     return fn
+
+
+def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool):
+    """``apply(entity, *, bindings=None) -> list`` for a single-rule-set transform whose
+    default rule needs no closure: the rule's code with the target built in place, so one
+    entity costs one Python call. Anything else (bindings, a non-dict source, an exception,
+    which gets its position from the closures) goes to `general`, the full `Transform.apply`.
+    None if the rule needs closures."""
+    b = RuleSource(closures, entity=True, mark_filtered=mark_filtered)
+    b.transforms(_calls(rule), b.top)
+    if b.C:
+        return None
+    binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general"])
+    src = "\n".join([f"def _rule(S, *, bindings=None, {binds}):",
+                     "    if bindings is not None or type(S) is not dict:",
+                     "        return _general(S, bindings=bindings)",
+                     "    T = {}",
+                     "    try:",
+                     *b.lines,
+                     "    except Exception:",
+                     "        return _general(S)",
+                     "    return [T]"])
+    return _define(src, b, _general=general)
