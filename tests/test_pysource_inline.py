@@ -111,3 +111,23 @@ def test_entity_function_hands_bindings_and_non_dicts_to_the_general_path():
     assert t.apply({"n": 1}, bindings={"x": 1}) == [{"v": 2}]
     with pytest.raises(dtl.DTLRuntimeError):  # errors keep their position (the closures')
         dtl.compile('{"default": [["add", "x", ["range", 1, 5, 0]]]}', file="r.json").apply({})
+
+
+def test_a_rule_without_code_still_gets_an_entity_function():
+    t = dtl.compile({"default": [["comment", "nothing"]]})
+    assert t.apply({"a": 1}) == [{}] and getattr(t.apply, "__dtl_source__", None)
+
+
+@pytest.mark.parametrize("rules", [
+    [["copy", "a"], ["add", "a", 1], ["copy", "b"]],  # a key twice: T made before the second
+    [["add", "v", 1], ["add", "w", "_T.v"], ["copy", "a"]],  # reads T: made first
+    [["copy", "b"], ["filter", ["eq", "_S.a", 1]], ["add", "v", "_S.b"]],
+    [["add", "v", "_S.a"], ["if", "_S.b", [["add", "w", 1]], [["remove", "v"]]], ["copy", "b"]],
+    [["add", "x", "_S.a"], ["add", "y", ["plus", 1, "_S.a"]], ["add", "z", ["sum", "_S.a.x"]]],
+])
+def test_target_built_at_once_keeps_order_and_reads(rules):
+    gen = dtl.compile({"default": rules}, mark_filtered=True)
+    ref = dtl.compile({"default": rules}, backend="closure", mark_filtered=True)
+    for src in EXAMPLES:
+        got, want = gen.apply(dict(src)), ref.apply(dict(src))
+        assert got == want and [list(t) for t in got] == [list(t) for t in want], (rules, src)

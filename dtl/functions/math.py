@@ -542,9 +542,10 @@ def _round_inliner(g, call, impl):
         return None
     x, y = g.temp(), g.temp()
     v, f = g.expr(call.args[1]), g.func(impl)
-    scale, floor, rnd, ab = g.const(_POW10[d]), g.func(math.floor), g.func(round), g.func(abs)
+    scale, rnd = g.const(_POW10[d]), g.func(round)
+    # y % 1.0 is y - floor(y) exactly (both round the same real number, for finite y)
     return (f"({rnd}({x}, {d}) if type({x} := {v}) is float and -1e8 < ({y} := {x} * {scale}) "
-            f"< 1e8 and {ab}({y} - {floor}({y}) - 0.5) > 1e-6 else "
+            f"< 1e8 and not -1e-6 <= ({y} % 1.0 - 0.5) <= 1e-6 else "
             f"(None if {x} is None else {f}({x}, {d})))")
 
 

@@ -13,6 +13,8 @@ as literals (via repr). Function names, rule names and variables never appear in
 
 from __future__ import annotations
 
+import re
+
 from dtl.backends.closure.compiler import Compiler, reorder
 from dtl.backends.closure.env import DISCARDED, FILTERED
 from dtl.ir.nodes import Call, Lambda, Literal, Path, Rule, TransformList, label
@@ -28,6 +30,11 @@ class RuleSource:
         self.entity = entity
         self.mark_filtered = mark_filtered
         self.top = 2 if entity else 1  # the depth of the rule's own transforms
+        self.strings: dict = {}  # str constant -> index in K
+        # entity mode: T is built by one dict display from the leading adds and copies
+        # (key const -> value code, or None for a copy); `made` once T exists
+        self.pending: dict = {}
+        self.made = not entity
         self.ns = closures.ctx.options.namespaced_identifiers
         self.K: list = []  # constants
         self.F: list = []  # function implementations
@@ -46,6 +53,12 @@ class RuleSource:
         t = type(v)
         if v is None or t is bool or t is int:
             return repr(v)
+        if t is str:  # one name per text: the same path element reads as the same code
+            i = self.strings.get(v)
+            if i is None:
+                i = self.strings[v] = len(self.K)
+                self.K.append(v)
+            return f"k{i}"
         self.K.append(v)
         return f"k{len(self.K) - 1}"
 
@@ -172,10 +185,28 @@ class RuleSource:
         if not self.entity:
             self.emit(f"return {'FILTERED' if name == 'filter' else 'DISCARDED'}", depth)
         elif name == "filter" and self.mark_filtered:
-            self.emit(f"T[{self.const('_filtered')}] = True", depth)
-            self.emit("return [T]", depth)
+            k = self.const("_filtered")
+            if self.made:
+                self.emit(f"T[{k}] = True", depth)
+                self.emit("return [T]", depth)
+            else:  # nothing added yet
+                self.emit(f"return [{{{k}: True}}]", depth)
         else:
             self.emit("return []", depth)
+
+    def flush(self, depth: int):
+        """Entity mode: make T from the pending adds and copies, in their order (a copy of
+        a missing property holds _NO until it is deleted again)."""
+        if self.made:
+            return
+        items = ", ".join(f"{k}: {'S.get(' + k + ', _NO)' if v is None else v}"
+                          for k, v in self.pending.items())
+        self.emit(f"T = {{{items}}}", depth)
+        for k, v in self.pending.items():
+            if v is None:
+                self.emit(f"if T[{k}] is _NO:", depth)
+                self.emit(f"del T[{k}]", depth + 1)
+        self.made = True
 
     def transforms(self, calls, depth: int):
         if not calls:
@@ -196,8 +227,20 @@ class RuleSource:
         name, a = call.name, call.args
         lit = [x.value if isinstance(x, Literal) else _NOT for x in a]
         plain = lambda i: i < len(lit) and type(lit[i]) is str  # noqa: E731
+        simple = (name == "add" and plain(0) or name == "copy" and len(a) == 1 and plain(0)
+                  and "*" not in lit[0] and "?" not in lit[0]) and not self.ns
+        if not self.made and depth == self.top and not (simple or name == "comment" or
+                                                       name in ("filter", "discard") and
+                                                       not self.pending):
+            self.flush(depth)
         if name == "add" and plain(0) and not self.ns:
-            self.emit(f"T[{self.const(lit[0])}] = {self.expr(a[1])}", depth)
+            k, code = self.const(lit[0]), self.expr(a[1])
+            if not self.made and (k in self.pending or _READS_T.search(code)):
+                self.flush(depth)
+            if self.made:
+                self.emit(f"T[{k}] = {code}", depth)
+            else:
+                self.pending[k] = code
         elif name == "default" and plain(0) and not self.ns:
             k = self.const(lit[0])
             self.emit(f"if {k} not in T:", depth)
@@ -207,8 +250,13 @@ class RuleSource:
         elif name == "copy" and len(a) == 1 and plain(0) and not self.ns and \
                 "*" not in lit[0] and "?" not in lit[0]:
             k = self.const(lit[0])
-            self.emit(f"if {k} in S:", depth)
-            self.emit(f"T[{k}] = S[{k}]", depth + 1)
+            if not self.made and k in self.pending:
+                self.flush(depth)
+            if self.made:
+                self.emit(f"if {k} in S:", depth)
+                self.emit(f"T[{k}] = S[{k}]", depth + 1)
+            else:
+                self.pending[k] = None
         elif name == "remove" and plain(0) and not self.ns and \
                 "*" not in lit[0] and "?" not in lit[0]:
             self.emit(f"T.pop({self.const(lit[0])}, None)", depth)
@@ -315,14 +363,33 @@ def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool)
     b.transforms(_calls(rule), b.top)
     if b.C:
         return None
-    binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general"])
+    b.flush(b.top)
+    binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general", "_NO=_NO"])
     src = "\n".join([f"def _rule(S, *, bindings=None, {binds}):",
                      "    if bindings is not None or type(S) is not dict:",
                      "        return _general(S, bindings=bindings)",
-                     "    T = {}",
                      "    try:",
-                     *b.lines,
+                     *_read_once(b.lines, b.top),
                      "    except Exception:",
                      "        return _general(S)",
                      "    return [T]"])
-    return _define(src, b, _general=general)
+    return _define(src, b, _general=general, _NO=_NOT)
+
+
+_READS_T = re.compile(r"(?<![\w.])T(?!\w)")  # the target variable in generated code
+_S_GET = re.compile(r"\bS\.get\((k\d+)\)")
+
+
+def _read_once(lines: list[str], depth: int) -> list[str]:
+    """Source properties read more than once, read once into a local first (the source is
+    never changed while a rule runs, and reading a property cannot fail or have effects)."""
+    counts: dict = {}
+    for line in lines:
+        for k in _S_GET.findall(line):
+            counts[k] = counts.get(k, 0) + 1
+    again = [k for k, n in counts.items() if n > 1]
+    if not again:
+        return lines
+    sub = lambda m: f"_s{m.group(1)}" if counts[m.group(1)] > 1 else m.group(0)  # noqa: E731
+    return ["    " * depth + f"_s{k} = S.get({k})" for k in again] + \
+        [_S_GET.sub(sub, line) for line in lines]
