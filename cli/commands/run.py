@@ -56,8 +56,11 @@ def _data_dir(config_dir, data):
                    "instead of starting a local cluster.")
 @click.option("--shards", type=click.IntRange(1, 4096), default=None,
               help="--executor dask: shards of new sink datasets (default: --workers).")
+@click.option("--inline-below", type=click.IntRange(0), default=None, metavar="N",
+              help="--executor dask: a pipe whose source holds fewer than N entities runs in "
+                   "this process, not as tasks on the workers (default 10000; 0: never).")
 def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fresh, keep_going,
-            show, fmt, backend, executor, workers, scheduler, shards):
+            show, fmt, backend, executor, workers, scheduler, shards, inline_below):
     """Run every pipe of a configuration in dependency order until nothing changes, showing
     progress and a summary of entities in/out/errors per pipe. A pipe with configuration
     errors does not run and a failing pipe stops alone; the others run. Exit 0 ok, 1 the
@@ -89,14 +92,15 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
     if refused:
         click.echo(str(ConfigError(refused, [], dict(cfg.texts))), err=True)
         sys.exit(1)
-    if executor == "local" and (workers or scheduler or shards):
-        click.echo("--workers, --scheduler and --shards need --executor dask", err=True)
+    if executor == "local" and (workers or scheduler or shards or inline_below is not None):
+        click.echo("--workers, --scheduler, --shards and --inline-below need --executor dask",
+                   err=True)
         sys.exit(2)
     if executor == "dask" and watch:
         click.echo("--watch runs with the local executor only (for now)", err=True)
         sys.exit(2)
     if executor == "dask":
-        from runtime.executor import DistributedHub
+        from runtime.executor import INLINE_BELOW, DistributedHub
         from runtime.executor.engine import DaskEngine, EngineMissing
         try:
             engine = DaskEngine(workers=workers or 2, address=scheduler)
@@ -109,7 +113,8 @@ def run_cmd(config_dir, data, profile, allow_paths, pipes, watch, once, full, fr
             sys.exit(EXIT_IO)
         hub = DistributedHub(cfg, data, engine=engine, shards=shards or workers or 2,
                              config_dir=config_dir, allow_paths=allow_paths, profile=profile,
-                             backend=backend, keep_going=keep_going, roots=roots)
+                             backend=backend, keep_going=keep_going, roots=roots,
+                             inline_below=INLINE_BELOW if inline_below is None else inline_below)
     else:
         engine = None
         hub = Hub(cfg, data, keep_going=keep_going, roots=roots, backend=backend)
