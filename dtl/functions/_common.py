@@ -110,3 +110,22 @@ def qualify_property(name: str, opts) -> str:
     if ":" in name or name[:1] in ("_", "$") or not opts.property_namespace:
         return name
     return f"{opts.property_namespace}:{name}"
+
+
+def first_branch(pairs, other, run, value=None):
+    """The `case` / `case-eq` evaluator, for expressions and transforms alike: runs
+    (`run(branch, env)`) the branch of the first pair whose test holds, else `other`. A test
+    is a condition (is_true), or with `value` a candidate deep-equal to `value(env)`; only
+    the tests up to the first that holds are evaluated."""
+    def case(env):
+        if value is None:
+            for test, then in pairs:
+                if is_true(test(env)):
+                    return run(then, env)
+        else:
+            v = value(env)
+            for test, then in pairs:
+                if deep_equal(v, test(env)):
+                    return run(then, env)
+        return run(other, env)
+    return case

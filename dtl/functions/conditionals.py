@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dtl.functions._common import deep_equal, is_true
+from dtl.functions._common import first_branch, is_true
 from dtl.functions.registry import expression
 
 
 def _by_name(call, c):
     return c.args_by_name(call)
+
+
+def _null(env):
+    return None
+
+
+def _value(branch, env):
+    return branch(env)
 
 
 @expression("if", "CONDITION(boolean-expression{1}), THEN(value-expression{1}), "
@@ -29,15 +37,7 @@ def compile_if(call, c):
             summary="The THEN of the first true condition, else ELSE (or null).")
 def compile_case(call, c):
     a = _by_name(call, c)
-    pairs = list(zip(a["VALUE"], a["THEN"]))
-    other = a.get("ELSE", [lambda env: None])[0]
-
-    def case(env):
-        for cond, then in pairs:
-            if is_true(cond(env)):
-                return then(env)
-        return other(env)
-    return case
+    return first_branch(list(zip(a["VALUE"], a["THEN"])), a.get("ELSE", [_null])[0], _value)
 
 
 @expression("case-eq", "VALUE(value-expression{1}), (VALUE_N(value-expression{1}), "
@@ -46,14 +46,5 @@ def compile_case(call, c):
             summary="The THEN of the first VALUE_N equal to VALUE, else ELSE (or null).")
 def compile_case_eq(call, c):
     a = _by_name(call, c)
-    value = a["VALUE"][0]
-    pairs = list(zip(a["VALUE_N"], a["THEN"]))
-    other = a.get("ELSE", [lambda env: None])[0]
-
-    def case_eq(env):
-        v = value(env)
-        for cand, then in pairs:
-            if deep_equal(v, cand(env)):
-                return then(env)
-        return other(env)
-    return case_eq
+    return first_branch(list(zip(a["VALUE_N"], a["THEN"])), a.get("ELSE", [_null])[0], _value,
+                        a["VALUE"][0])

@@ -10,7 +10,7 @@ import time
 
 from dtl.backends.closure.env import DISCARDED, FILTERED
 from dtl.errors import DTLFailError, DTLRuntimeError, DTLTripError
-from dtl.functions._common import (as_list, deep_equal, is_true, property_matches,
+from dtl.functions._common import (as_list, first_branch, is_true, property_matches,
                                    qualify_property, split_property)
 from dtl.functions.registry import transform
 from dtl.ir.nodes import Literal
@@ -352,15 +352,7 @@ def compile_if_t(call, c):
            summary="Apply the transforms of the first true condition, else ELSE.")
 def compile_case_t(call, c):
     a = _args(call, c)
-    pairs = list(zip(a["VALUE"], a["THEN"]))
-    other = a.get("ELSE", [()])[0]
-
-    def case_t(env):
-        for cond, then in pairs:
-            if is_true(cond(env)):
-                return _runs(then, env)
-        return _runs(other, env)
-    return case_t
+    return first_branch(list(zip(a["VALUE"], a["THEN"])), a.get("ELSE", [()])[0], _runs)
 
 
 @transform("case-eq",
@@ -369,41 +361,27 @@ def compile_case_t(call, c):
            summary="Apply the transforms of the first VALUE_N equal to VALUE, else ELSE.")
 def compile_case_eq_t(call, c):
     a = _args(call, c)
-    value = a["VALUE"][0]
-    pairs = list(zip(a["VALUE_N"], a["THEN"]))
-    other = a.get("ELSE", [()])[0]
-
-    def case_eq_t(env):
-        v = value(env)
-        for cand, then in pairs:
-            if deep_equal(v, cand(env)):
-                return _runs(then, env)
-        return _runs(other, env)
-    return case_eq_t
+    return first_branch(list(zip(a["VALUE_N"], a["THEN"])), a.get("ELSE", [()])[0], _runs,
+                        a["VALUE"][0])
 
 
-@transform("fail!", "MESSAGE(string{0|1})", pure=False,
-           summary="Fail the pump with a message.")
-def compile_fail(call, c):
-    a = _args(call, c)
-    msg = a.get("MESSAGE", [lambda env: "fail! called"])[0]
-    span = call.span
+def _raises(error, default: str):
+    """`fail!` / `trip!`: raise `error` with the MESSAGE (or `default`) at the call."""
+    def compile_raise(call, c):
+        msg = _args(call, c).get("MESSAGE", [lambda env: default])[0]
+        span = call.span
 
-    def fail(env):
-        raise DTLFailError(str(msg(env)), span)
-    return fail
+        def raise_(env):
+            raise error(str(msg(env)), span)
+        return raise_
+    return compile_raise
 
 
-@transform("trip!", "MESSAGE(string{0|1})", pure=False,
-           summary="Trip the pipe's circuit breaker with a message.")
-def compile_trip(call, c):
-    a = _args(call, c)
-    msg = a.get("MESSAGE", [lambda env: "trip! called"])[0]
-    span = call.span
-
-    def trip(env):
-        raise DTLTripError(str(msg(env)), span)
-    return trip
+transform("fail!", "MESSAGE(string{0|1})", pure=False,
+          summary="Fail the pump with a message.")(_raises(DTLFailError, "fail! called"))
+transform("trip!", "MESSAGE(string{0|1})", pure=False,
+          summary="Trip the pipe's circuit breaker with a message.")(
+    _raises(DTLTripError, "trip! called"))
 
 
 @transform("sleep!", "SECONDS(numeric-expression{1})", pure=False,

@@ -77,14 +77,7 @@ class Batch:
             return self._target_rows_at(idx)
         rows = [{} for _ in range(self.n)]
         for k, c in self.slots:
-            vals, miss = c.values(), c.missing
-            if miss is None:
-                for r, v in zip(rows, vals):
-                    r[k] = v
-            else:
-                for r, v, m in zip(rows, vals, miss):
-                    if not m:
-                        r[k] = v
+            _put(rows, k, c.values(), c.missing)
         return rows
 
     def _target_rows_at(self, idx) -> list[dict]:
@@ -98,14 +91,7 @@ class Batch:
             else:
                 allv = c.values()
                 vals = [allv[i] for i in ix]
-            miss = None if c.missing is None else [c.missing[i] for i in ix]
-            if miss is None:
-                for r, v in zip(rows, vals):
-                    r[k] = v
-            else:
-                for r, v, m in zip(rows, vals, miss):
-                    if not m:
-                        r[k] = v
+            _put(rows, k, vals, None if c.missing is None else [c.missing[i] for i in ix])
         return rows
 
     def assign(self, key, col: Col, where=None):
@@ -149,6 +135,17 @@ class Batch:
         self.slots = [[k, _take(c, idx)] for k, c in self.slots]
         if self.rows_cache is not None:
             self.rows_cache = [self.rows_cache[i] for i in idx]
+
+
+def _put(rows, key, vals, miss):
+    """rows[i][key] = vals[i], except where miss[i] (the value is missing: no key)."""
+    if miss is None:
+        for r, v in zip(rows, vals):
+            r[key] = v
+    else:
+        for r, v, m in zip(rows, vals, miss):
+            if not m:
+                r[key] = v
 
 
 def _take(c: Col, idx) -> Col:
