@@ -175,3 +175,14 @@ def test_runtime_errors_name_the_entity_and_position():
         t.apply({"_id": "e7"})
     assert "bad input" in str(info.value) and "e7" in str(info.value)
     assert "r.json:1:14" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", ["closure", "auto", "vector"])
+def test_merge_union_adds_each_value_once(backend):
+    # a union, a list once a key is seen twice: values already on the target are not added
+    # again (a real node's merge-union of two equal hop results is a list of one)
+    rules = [["merge-union", "_S.parts"]]
+    src = {"parts": [{"a": 1, "c": {"x": 1}}, {"a": 1, "c": {"x": 1}}, {"a": 2, "c": {"x": 1}},
+                     {"a": [2, 3, 3]}]}
+    assert run(rules, src, backend=backend) == [{"a": [1, 2, 3], "c": [{"x": 1}]}]
+    assert run(rules, {"parts": [{"a": 1}]}, backend=backend) == [{"a": 1}]

@@ -248,9 +248,14 @@ def map_(function, values):
 
 
 @expression("filter", "FUNCTION(function-expression{1}), VALUES(value-expression{1})",
-            category=CAT, summary="The elements for which FUNCTION is true.")
+            category=CAT, summary="The elements for which FUNCTION is true; a single value "
+                                  "(not a list) is kept as itself or becomes null.")
 def filter_(function, values):
-    return [v for v in as_list(values) if is_true(function(v))]
+    if type(values) is list or values is None:
+        return [v for v in as_list(values) if is_true(function(v))]
+    # (ours, from a real node's output) a single value stays single: a node keeps the keys
+    # `["map-dict", ["filter", P, "_."], ...]` passes, so filter gave back the key string
+    return values if is_true(function(values)) else None
 
 
 @expression("distinct", "FUNCTION(function-expression{0|1}), VALUES(value-expression{1})",
@@ -258,6 +263,8 @@ def filter_(function, values):
             summary="The elements without duplicates (by FUNCTION's result if given); "
                     "the first occurrence wins.")
 def distinct(values, function=None):
+    if type(values) is not list and values is not None:
+        return values   # a single value stays single, as `filter` (a real node's output)
     seen = set()
     out = []
     for v in as_list(values):

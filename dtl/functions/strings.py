@@ -162,7 +162,9 @@ def join(separator, values):
         return values
     if t is _list:
         return separator.join([v for v in values if type(v) is _str])
-    return ""
+    # null stays null (a real node's output of ["join", ",", "_T.missing"]); other single
+    # values are not strings and are ignored
+    return None if values is None else ""
 
 
 @expression("length", "VALUES(value-expression{1})", category="strings",

@@ -281,8 +281,13 @@ def compile_merge_union(call, c):
                 if k.startswith("_"):
                     continue
                 if k in T:
-                    old = as_list(T[k]) if type(T[k]) is list else [T[k]]
-                    T[k] = old + (v if type(v) is list else [v])
+                    # a union, always a list: values already there are not added again (a
+                    # real node's merge-union of two equal hop results is a list of one)
+                    merged = list(T[k]) if type(T[k]) is list else [T[k]]
+                    for x in v if type(v) is list else [v]:
+                        if not any(deep_equal(x, o) for o in merged):
+                            merged.append(x)
+                    T[k] = merged
                 else:
                     T[k] = v
     return merge_union

@@ -55,8 +55,10 @@ class MergeSource(Source):
             alias, _, path = spec.partition(".")
             if alias in self.alias and path:
                 els = tuple(path.split("."))
-                if not (self.ni and any(":" not in el for el in els)):
-                    return Side(self.alias[alias], els, None)
+                # system properties (`_id`, `$ids`) are never namespaced: they stay paths
+                if not (self.ni and any(":" not in el and el[:1] not in ("_", "$")
+                                        for el in els)):
+                    return Side(self.alias[alias], els, None, self.ni)
         return self._expression_side(spec)
 
     def _expression_side(self, spec):
@@ -127,6 +129,14 @@ class MergeSource(Source):
         vals = [v for v in values if v is not None]
         if ds is None or not vals:
             return []
+        if side.path == ("$ids",):
+            # an entity without `$ids` has its own `_id` as its one identity (`own_ids`)
+            found = {x["_id"]: x for x in ds.lookup(side.path, vals)}
+            for v in vals:
+                x = ds.get(v.value if isinstance(v, NI) else v)
+                if x is not None and not x.get("_deleted") and "$ids" not in x:
+                    found.setdefault(x["_id"], x)
+            return list(found.values())
         if side.path is not None:
             return ds.lookup(side.path, vals)
         index = self._expr_index.get((j, side))
@@ -198,10 +208,7 @@ class MergeSource(Source):
     def _ids(self, members):
         ids = []
         for _, x in members:
-            own = x.get("$ids")
-            if own is None:
-                own = [NI(x["_id"]) if self.ni else x["_id"]]
-            for v in own if isinstance(own, list) else [own]:
+            for v in own_ids(x, self.ni):
                 if v not in ids:
                     ids.append(v)
         return ids
@@ -253,7 +260,7 @@ class MergeSource(Source):
                     if ds is not None and isinstance(vid, str) and ds.get(vid) is not None:
                         keys.add((i, vid))
         for i in range(len(self.names)):
-            for x in self._match(i, Side(i, tuple(path), None), values):
+            for x in self._match(i, Side(i, tuple(path), None, self.ni), values):
                 keys.add((i, x["_id"]))
         return keys
 
@@ -278,12 +285,26 @@ class Side:
     i: int
     path: tuple | None
     expr: object
+    ni: bool = False
 
     def values(self, e) -> list:
+        if self.path == ("$ids",):
+            return own_ids(e, self.ni)
         if self.path is not None:
             return path_values(e, self.path)
         v = self.expr(e)
         return [x for x in (v if isinstance(v, list) else [v]) if x is not None]
+
+
+def own_ids(e, ni: bool) -> list:
+    """An entity's identities: its `$ids`, or (configuration-sources-merge.rst: "an entity id
+    will not be added to this list if the original entity has the `$ids` property") its own
+    `_id`, an NI with namespaced identifiers. Equality on `a.$ids` matches them so: a real
+    node merges entities of a dataset without `$ids` through `["eq", "a.$ids", "b.x-ni"]`."""
+    own = e.get("$ids")
+    if own is None:
+        return [NI(e["_id"]) if ni else e["_id"]]
+    return [v for v in (own if isinstance(own, list) else [own]) if v is not None]
 
 
 def equality_pairs(component):

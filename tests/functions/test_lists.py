@@ -235,7 +235,13 @@ def test_map_and_filter():
     assert [p["n"] for p in ev(["filter", "_.ok", "_S.p"], src)] == ["a", "c", "f"]
     assert ev(["map", "_.", None]) == []
     assert ev(["map", ["list", "_."], "x"]) == [["x"]]
-    assert ev(["filter", "_.", "x"]) == ["x"]
+    # a single value stays single (a real node's map-dict output shows it), null stays a list
+    assert ev(["filter", "_.", "x"]) == "x"
+    assert ev(["filter", ["eq", "_.", "y"], "x"]) is None
+    assert ev(["filter", ["eq", "_.", "y"], {"a": 1}]) is None
+    assert ev(["filter", "_.", None]) == []
+    assert ev(["map-dict", ["filter", ["not", ["matches", "_*", "_."]], "_."], "_.",
+               {"a": 1, "_b": 2}]) == {"a": 1}
 
 
 def test_map_sees_outer_scope():
@@ -251,7 +257,8 @@ def test_nested_function_expressions():
     (["distinct", ["list", 4, 2, 5, 4, 3]], [4, 2, 5, 3]),
     (["distinct", ["list", 1, 1.0, True, "1", None, None]], [1, True, "1", None]),
     (["distinct", ["list", {"a": 1}, {"a": 1}, ["list", 1], ["list", 1]]], [{"a": 1}, [1]]),
-    (["distinct", "x"], ["x"]),
+    (["distinct", "x"], "x"),                    # a single value stays single
+    (["distinct", "_.k", {"k": 1}], {"k": 1}),
     (["distinct", None], []),
     (["distinct", "_.k", ["list", {"k": 1, "i": 0}, {"k": 2, "i": 1}, {"k": 1, "i": 2}]],
      [{"k": 1, "i": 0}, {"k": 2, "i": 1}]),

@@ -32,7 +32,8 @@ from dtl.values import NI, URI, UUID, DateTime
     (["join", "-", ["list", "a", "b", 123, "c"]], "a-b-c"),
     (["join", ", ", "single"], "single"),
     (["join", "-", ["list"]], ""),
-    (["join", "-", None], ""),
+    (["join", "-", None], None),
+    (["join", "-", 7], ""),
     (["length", ["list", "", "a", "bb", "ccc"]], [0, 1, 2, 3]),
     (["length", "John"], 4),
     (["length", "å😀"], 2),  # characters, not bytes

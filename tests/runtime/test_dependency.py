@@ -132,3 +132,30 @@ def test_a_merge_side_reading_two_aliases_fails_that_pipe_only(make_hub):
     s = hub.run()
     assert s.pipes["m"].status == "failed" and "exactly one of the aliases" in s.pipes["m"].reason
     assert s.pipes["m"].runs == 0 or s.pipes["m"].changed == 0
+
+
+def test_merge_on_ids_of_entities_without_ids(make_hub):
+    # an entity without `$ids` is its own identity: `x.$ids` matches its `_id` (an NI with
+    # namespaced identifiers), from either side and for later arrivals
+    from dtl.values import NI
+    hub = _merge_hub(make_hub, {"equality": [["eq", "x.$ids", "y.ref-ni"]]},
+                     {"_id": "node", "type": "metadata", "namespaced_identifiers": True})
+    hub.post("a", [{"_id": "a1"}, {"_id": "a2"}])
+    hub.post("b", [{"_id": "b1", "ref-ni": NI("a:a1")}, {"_id": "b2", "ref-ni": NI("a:zz")}])
+    assert hub.run().ok
+    out = {e["_id"]: [v.value for v in e["$ids"]] for e in hub.output("m")}
+    assert out == {"a:a1": ["a:a1", "b:b1"], "a:a2": ["a:a2"], "b:b2": ["b:b2"]}
+    hub.post("b", [{"_id": "b3", "ref-ni": NI("a:a2")}])
+    assert hub.run().ok
+    out = {e["_id"]: [v.value for v in e["$ids"]] for e in hub.output("m")}
+    assert out["a:a2"] == ["a:a2", "b:b3"] and "b:b3" not in out
+
+
+def test_merge_on_ids_without_namespaced_identifiers(make_hub):
+    hub = _merge_hub(make_hub, {"equality": [["eq", "y.ref", "x.$ids"]]})
+    hub.post("a", [{"_id": "a1"}, {"_id": "a3", "$ids": ["other"]}])
+    hub.post("b", [{"_id": "b1", "ref": "a1"}, {"_id": "b3", "ref": "a3"}])
+    assert hub.run().ok
+    out = {e["_id"]: e["$ids"] for e in hub.output("m")}
+    # a3 has `$ids`, so its own _id is not one of its identities
+    assert out == {"a1": ["a1", "b1"], "a3": ["other"], "b3": ["b3"]}
