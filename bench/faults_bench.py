@@ -418,8 +418,9 @@ def compact(root, trials, seed=5, n=4000, versions=6):
 
 # -- damaged files -----------------------------------------------------------------------------
 def corrupt(root, trials, seed=6, n=3000):
-    """A flipped bit or a truncation in one segment or in the commit log of a dataset: a
-    read either answers exactly what was written or fails with an error naming the file."""
+    """A flipped bit or a truncation in one segment or in the commit log of a dataset, or a
+    truncated index file: a read (a reader, as the service's) either answers exactly what was
+    written or fails with an error naming the file."""
     rnd = random.Random(seed)
     base = os.path.join(root, "base")
     st = _store(base)
@@ -440,9 +441,11 @@ def corrupt(root, trials, seed=6, n=3000):
         shutil.copytree(base, r)
         d = os.path.join(r, "datasets", "d")
         files = sorted(f for f in os.listdir(d) if f == "log" or f.endswith(".parquet"))
-        f = os.path.join(d, rnd.choice(files))
+        f = os.path.join(d, rnd.choice(files + [os.path.join("index", "data.mdb")]))
         b = bytearray(open(f, "rb").read())
-        mode = rnd.choice(("flip", "truncate"))
+        # LMDB keeps no page checksums: a flipped bit in the index is not detectable there
+        # (the index is derived; `dtl dataset verify` compares it with the segments)
+        mode = "truncate" if f.endswith(".mdb") else rnd.choice(("flip", "truncate"))
         if mode == "flip":
             i = rnd.randrange(len(b))
             b[i] ^= 1 << rnd.randrange(8)
@@ -450,7 +453,7 @@ def corrupt(root, trials, seed=6, n=3000):
             b = b[:rnd.randrange(len(b))]
         with open(f, "wb") as fh:
             fh.write(bytes(b))
-        kind = "log" if f.endswith("log") else "segment"
+        kind = "log" if f.endswith("log") else "index" if f.endswith(".mdb") else "segment"
         try:
             res = "exact" if read(r) == want else "silently_wrong"
         except Exception as e:  # noqa: BLE001 - the campaign classifies every outcome
@@ -554,7 +557,8 @@ WHAT = {
     "serve_pump": "SIGKILL `dtl serve` while its pumps run the chain (20k entities)",
     "dataset_put": "SIGKILL `dtl dataset put` of 20k NDJSON entities (batch 300-4000)",
     "compact": "SIGKILL `dtl dataset compact` after 6 new versions of 4k entities",
-    "corrupt": "one flipped bit or one truncation in a segment or the commit log",
+    "corrupt": "one flipped bit or one truncation in a segment or the commit log, or a "
+               "truncated index file",
     "secrets": "a run using `$SECRET` (HTTP basic auth), every file and GET answer scanned",
 }
 

@@ -14,6 +14,7 @@ import bisect
 import fcntl
 import itertools
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 
 from storage import hashing, log, segments
 from storage.errors import (CorruptionError, EntityError, StorageError, WriterLockedError)
-from storage.index import HEADER, Index, id_key
+from storage.index import HEADER, Index, id_key, set_aside
 from storage.state import CHECKPOINT_EVERY, LogState, State, load_checkpoint, save_checkpoint
 
 GROUP_ROWS = 65_536    # a grouped append commits once this many versions are pending...
@@ -133,7 +134,13 @@ class Dataset:
                     self._state.add(r)
             else:
                 self._rstate = LogState(directory, self.log_path)
-            self.index = Index(os.path.join(directory, "index"))
+            try:
+                self.index = Index(os.path.join(directory, "index"))
+            except CorruptionError:
+                if not writer:
+                    raise
+                set_aside(os.path.join(directory, "index"))   # derived: rebuilt by _recover
+                self.index = Index(os.path.join(directory, "index"))
             if writer:
                 self._recover()
         except BaseException:
@@ -190,8 +197,12 @@ class Dataset:
         for f in os.listdir(self.dir):
             if f.startswith("tmp-") or (f.startswith("seg-") and f not in live):
                 os.unlink(os.path.join(self.dir, f))
+        shutil.rmtree(os.path.join(self.dir, "index.old"), ignore_errors=True)  # a rebuild's
         iseq = self.index.seq()
-        if iseq > st.seq:  # the index is ahead of the log (log lost?): rebuild it
+        # the index is ahead of the log (log lost?), or new beside a log with commits (set
+        # aside as damaged, or lost mid-rebuild): the log's appends may name segments that
+        # compaction removed since, so rebuild from the live segments
+        if iseq > st.seq or (iseq == 0 and st.seq > 0):
             self.rebuild_index()
             return
         if iseq < st.seq:
@@ -214,12 +225,31 @@ class Dataset:
             self.index.mark_seq(r["seq"])
 
     def rebuild_index(self):
-        """Rebuild every index from the segments (the log is the truth)."""
+        """Rebuild every index from the live segments of the committed state (the log is the
+        truth), in a new environment beside the old one that then takes its place: a crash
+        midway leaves the old index, or none (rebuilt again on the next writer's open)."""
         self._need_writer()
         self.flush()
-        self.index.clear()
-        for r in self._log.all_records():
-            self._apply_record(r)
+        st = self._state
+        path = os.path.join(self.dir, "index")
+        tmp = os.path.join(self.dir, "index.rebuild")
+        shutil.rmtree(tmp, ignore_errors=True)
+        new = Index(tmp)
+        try:
+            for k, s in enumerate(sorted(st.segments, key=lambda s: s["first"]), 1):
+                t = segments.read(os.path.join(self.dir, s["file"]),
+                                  ["_id", "offset", "deleted", "hash", "ts", "previous", "body"])
+                new.apply(zip(*[t.column(c).to_pylist() for c in t.column_names]), k)
+            new.mark_seq(st.seq, force=True)   # the k above only kept apply's order check
+        finally:
+            new.close()
+        self.index.close()
+        old = os.path.join(self.dir, "index.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+        self.index = Index(path)
 
     def _need_writer(self):
         if not self.writer or self._log is None:

@@ -29,6 +29,7 @@ import orjson
 from dtl.values import NI, URI, UUID, DateTime
 
 from storage import hashing
+from storage.errors import CorruptionError
 
 HEADER = struct.Struct(">16sqqq?")
 HLEN = HEADER.size
@@ -40,22 +41,93 @@ _envs: dict[str, list] = {}
 _envs_lock = threading.Lock()
 
 
+# an LMDB meta page (pages 0 and 1, little-endian, 64-bit): after the 16-byte page header,
+# magic at 16, the page size (the free database's md_pad) at 40, last page and txnid at 136
+_MAGIC = 0xBEEFC0DE
+_META = struct.Struct("<I")
+_LAST = struct.Struct("<QQ")
+
+
+def damage(path: str) -> str | None:
+    """Why the LMDB file of the environment at `path` cannot be mapped safely, or None.
+    LMDB maps the file and follows the pages its newest meta page names: past the end of a
+    truncated file that is a SIGBUS, which no error handling catches, so the size is checked
+    against the meta pages first. A missing file is a new environment; an empty one was
+    truncated (LMDB writes its meta pages when it creates the file), and LMDB would take it
+    for a new one: an index with nothing applied, the dataset empty to its readers."""
+    f = os.path.join(path, "data.mdb")
+    try:
+        size = os.path.getsize(f)
+        if size == 0:
+            return "empty (truncated)"
+        with open(f, "rb") as fh:
+            head = fh.read(4096)
+            if len(head) < 160 or _META.unpack_from(head, 16)[0] != _MAGIC:
+                return "not an LMDB file (no meta page)"
+            psize = _META.unpack_from(head, 40)[0]
+            if psize < 512 or psize & (psize - 1) or size < 2 * psize:
+                return f"truncated to {size} bytes, before its second meta page"
+            fh.seek(psize)
+            metas = [head[:160], fh.read(160)]
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"unreadable: {e.strerror or e}"
+    good = [_LAST.unpack_from(m, 136) for m in metas
+            if len(m) == 160 and _META.unpack_from(m, 16)[0] == _MAGIC]
+    last_pg = max(good, key=lambda lt: lt[1])[0]
+    if size < (last_pg + 1) * psize:
+        return (f"truncated to {size} bytes; its meta page names {(last_pg + 1) * psize} "
+                f"({last_pg + 1} pages of {psize})")
+    return None
+
+
+REBUILT = "the index is derived: the dataset's next writer rebuilds it from the commit log"
+
+
+def set_aside(path: str) -> None:
+    """Move a damaged environment's file out of the way (kept beside it as
+    `<path>.damaged.mdb`) so that a new one is built; only a writer does this, holding the
+    dataset's writer lock."""
+    f = os.path.join(path, "data.mdb")
+    if os.path.exists(f):
+        os.replace(f, path.rstrip(os.sep) + ".damaged.mdb")
+    try:
+        os.unlink(os.path.join(path, "lock.mdb"))
+    except FileNotFoundError:
+        pass
+
+
 def open_env(path: str) -> lmdb.Environment:
-    """LMDB forbids opening one environment twice in a process: share it, reference-counted."""
+    """LMDB forbids opening one environment twice in a process: share it, reference-counted.
+    A damaged file is a CorruptionError naming it (`damage`), never a crash."""
     key = os.path.realpath(path)
     with _envs_lock:
         ent = _envs.get(key)
         if ent is None:
             os.makedirs(path, exist_ok=True)
+            why = damage(path)
+            if why is not None:
+                raise CorruptionError(f"index file {os.path.join(path, 'data.mdb')}: {why} "
+                                      f"({REBUILT})")
             # sync off: the index is rebuilt from the fsynced log after an OS crash, and a killed
             # process loses nothing (the page cache survives it)
-            env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=256, subdir=True, sync=False,
-                            metasync=False, readahead=False, max_readers=512)
+            try:
+                env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=256, subdir=True, sync=False,
+                                metasync=False, readahead=False, max_readers=512)
+            except lmdb.Error as e:
+                raise CorruptionError(f"index file {os.path.join(path, 'data.mdb')}: {e}") \
+                    from None
             # the main databases are opened once per environment: open_db takes LMDB's write
             # lock without releasing the GIL, so a reader opening while a writer thread holds a
             # write transaction would deadlock the process
-            ent = _envs[key] = [env, 0, tuple(env.open_db(n) for n in (b"primary", b"sup",
-                                                                        b"meta"))]
+            try:
+                dbs = tuple(env.open_db(n) for n in (b"primary", b"sup", b"meta"))
+            except lmdb.Error as e:
+                env.close()
+                raise CorruptionError(f"index file {os.path.join(path, 'data.mdb')}: {e}") \
+                    from None
+            ent = _envs[key] = [env, 0, dbs]
         ent[1] += 1
         return ent[0]
 
@@ -301,9 +373,9 @@ class Index:
             txn.put(b"counts", orjson.dumps(counts), db=self.meta)
             txn.put(b"seq", orjson.dumps(seq), db=self.meta)
 
-    def mark_seq(self, seq: int) -> None:
+    def mark_seq(self, seq: int, force: bool = False) -> None:
         with self.env.begin(write=True) as txn:
-            if self._meta(txn, b"seq", 0) < seq:
+            if force or self._meta(txn, b"seq", 0) < seq:
                 txn.put(b"seq", orjson.dumps(seq), db=self.meta)
 
     def drop_superseded(self, offsets) -> None:

@@ -49,7 +49,8 @@ def test_damaged_segments_and_log_are_named_never_silently_wrong(tmp_path):
     assert res["silently_wrong"] == 0, res
     assert res["error_unnamed"] == 0, res
     assert res["error_names_file"] >= 40, res      # most damage is found, not read past
-    assert {"segment flip", "segment truncate", "log truncate"} <= set(res["by_file"]), res
+    assert {"segment flip", "segment truncate", "log truncate", "index truncate"} \
+        <= set(res["by_file"]), res
 
 
 def test_reads_of_the_other_datasets_still_work(tmp_path):
@@ -73,3 +74,51 @@ def test_no_secret_in_any_file_or_answer(tmp_path):
     assert res["secret_used"] and res["entities"] == 50, res
     assert res["answers_scanned"] >= 25 and res["files_scanned"] >= 10, res
     assert res["occurrences"] == 0, res["where"]
+
+
+READ = r"""
+import sys
+from storage import Store
+with Store(sys.argv[1], fsync=False).open("d") as ds:
+    print(sum(e["n"] for e in ds.entities()), len(list(ds.entities())))
+"""
+
+
+def _read(data):
+    import subprocess
+    return subprocess.run([sys.executable, "-c", READ, str(data)], capture_output=True,
+                          text=True, timeout=120, env=fb.ENV)
+
+
+def test_a_truncated_index_is_an_error_naming_it_and_a_writer_rebuilds_it(tmp_path):
+    """LMDB maps the index file: a reader of one truncated past its first pages died with
+    SIGBUS. Now: an error naming the file, whatever the cut; a writer sets the file aside
+    and rebuilds from the live segments (compaction removed some the log's appends name)."""
+    import subprocess
+
+    from storage import Store
+    st = Store(str(tmp_path), fsync=False)
+    with st.open("d", writer=True, create=True) as ds:
+        for v in range(3):
+            for k in range(0, 6000, 2000):
+                ds.append([{"_id": f"e{i}", "n": i + v, "pad": "p" * (i % 9)}
+                           for i in range(k, k + 2000)])
+        assert ds.compact(keep_versions=0, time_threshold_hours=-1)["removed"] == 12000
+    want = f"{sum(range(6000)) + 2 * 6000} 6000"
+    assert _read(tmp_path).stdout.strip() == want
+    mdb = tmp_path / "datasets" / "d" / "index" / "data.mdb"
+    full = mdb.read_bytes()
+    for cut in (0, 100, 4096, 9000, len(full) // 3, len(full) - 4096):
+        mdb.write_bytes(full[:cut])
+        r = _read(tmp_path)
+        assert r.returncode == 1, (cut, r.returncode, r.stderr[-400:])   # -7: SIGBUS
+        assert "CorruptionError" in r.stderr and str(mdb) in r.stderr, (cut, r.stderr[-400:])
+    # the CLI opens datasets as a writer: the index is rebuilt, the read exact, no traceback
+    r = subprocess.run([fb.DTL, "dataset", "verify", "d", "--data", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120, env=fb.ENV)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert (mdb.parent.parent / "index.damaged.mdb").stat().st_size == len(full) - 4096
+    assert _read(tmp_path).stdout.strip() == want
+    with st.open("d") as ds:
+        assert ds.verify() == []
+        assert ds.get("e5")["n"] == 7
