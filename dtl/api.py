@@ -82,6 +82,8 @@ class Transform:
     # per program: a VectorStage (backend="vector"; "auto" where a columnar join pays), or None
     vector: list = field(default_factory=list)
     plan: object = field(default=None, repr=False)  # the dtl.plan.Plan it was compiled from
+    # generated loops over a list of entities ("all" / "each", see compile_entity), or None
+    loops: dict = field(default_factory=dict, repr=False)
 
     def apply(self, entity: dict, *, bindings: dict | None = None) -> list[dict]:
         """Run the transform on one source entity; returns the target (unless filtered)
@@ -161,6 +163,8 @@ class Transform:
             got = self._columnar_each(entities, bindings)
             if got is not None:
                 return got
+        if "each" in self.loops and bindings is None:
+            return self.loops["each"](entities)
         out = []
         for e in entities:
             try:
@@ -217,6 +221,9 @@ class Transform:
         with backend="vector" (with "auto": rules with a columnar hops join); other rules,
         and a batch where a kernel raises, run entity by entity, so results and errors are
         always the closure backend's."""
+        if output == "dicts" and bindings is None and type(batch) is list and \
+                "all" in self.loops and not self.batched:
+            return self.loops["all"](batch)
         from dtl.backends.vector import runner
         import pyarrow as pa
         rows = None
@@ -316,10 +323,24 @@ def from_plan(plan: Plan, *, provider: DatasetProvider | None = None,
         t.stages.append((ctx, default, fast))
     if len(t.stages) == 1 and fast is not None and not fast.needs_env:
         rule = next(r for r in plan.programs[0].program.rules if r.name == "default")
-        entity = compile_entity(rule, comp, Transform.apply.__get__(t), mark_filtered)
+        general = Transform.apply.__get__(t)
+        entity = compile_entity(rule, comp, general, mark_filtered)
         if entity is not None:
             t.apply = entity  # one Python call per entity; the method is its general case
+            t.loops["all"] = compile_entity(rule, comp, general, mark_filtered, "all")
+            t.loops["each"] = compile_entity(rule, comp, _or_error(general), mark_filtered,
+                                             "each")
     return t
+
+
+def _or_error(apply):
+    """`apply`, returning the exception it raises instead (apply_each reports it)."""
+    def one(entity):
+        try:
+            return apply(entity)
+        except Exception as e:  # noqa: BLE001 - reported per entity
+            return e
+    return one
 
 
 def _to_arrow(rows: list):

@@ -72,6 +72,17 @@ def _outcome(t, src):
         return "error", None
 
 
+def _loops_agree(gen, ref, batch):
+    """The generated loops (apply_each, apply_batch) give what apply gives, entity by entity."""
+    assert set(gen.loops) == {"all", "each"}
+    want = [_outcome(ref, e) for e in batch]
+    got = [("error", None) if isinstance(r, Exception) else ("ok", dumps(r))
+           for r in gen.apply_each(batch)]
+    assert got == want
+    ok = [e for e, w in zip(batch, want) if w[0] == "ok"]
+    assert dumps(gen.apply_batch(ok)) == dumps([o for e in ok for o in ref.apply(e)])
+
+
 def _agree(rules, sources=source):
     gen = dtl.compile(rules, backend="auto")
     ref = dtl.compile(rules, backend="closure")
@@ -79,6 +90,7 @@ def _agree(rules, sources=source):
     for src in EXAMPLES:
         src = {"_id": "x", **src}
         assert _outcome(gen, dict(src)) == _outcome(ref, dict(src)), (rules, src)
+    _loops_agree(gen, ref, [{"_id": str(i), **e} for i, e in enumerate(EXAMPLES)] + [7, None])
 
     @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck),
               derandomize=True, database=None)
@@ -101,8 +113,10 @@ def test_filter_and_discard_in_the_entity_function(cond, mark):
         rules = {"default": [[stop, cond], ["add", "v", ["concat", "_S.b", "!"]]]}
         gen = dtl.compile(rules, mark_filtered=mark)
         ref = dtl.compile(rules, backend="closure", mark_filtered=mark)
-        for src in ({"a": True, "b": "x"}, {"a": None}, {"a": 1}, {"a": [True]}, {"a": -1}):
+        batch = [{"a": True, "b": "x"}, {"a": None}, {"a": 1}, {"a": [True]}, {"a": -1}]
+        for src in batch:
             assert gen.apply(dict(src)) == ref.apply(dict(src)), (rules, src)
+        _loops_agree(gen, ref, batch)
 
 
 def test_entity_function_hands_bindings_and_non_dicts_to_the_general_path():
@@ -131,3 +145,4 @@ def test_target_built_at_once_keeps_order_and_reads(rules):
     for src in EXAMPLES:
         got, want = gen.apply(dict(src)), ref.apply(dict(src))
         assert got == want and [list(t) for t in got] == [list(t) for t in want], (rules, src)
+    _loops_agree(gen, ref, EXAMPLES)

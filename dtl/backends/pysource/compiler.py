@@ -24,12 +24,16 @@ from dtl.paths import walk_path
 class RuleSource:
     """Builds the source of one rule function."""
 
-    def __init__(self, closures: Compiler, entity: bool = False, mark_filtered: bool = False):
+    def __init__(self, closures: Compiler, entity: str | None = None,
+                 mark_filtered: bool = False):
         self.c = closures
-        # entity mode writes a whole `Transform.apply`: stops return the output list
+        # entity mode writes a whole entry point of Transform (see compile_entity): "one"
+        # returns an entity's outputs, "all"/"each" loop over entities, `out` collecting
+        # every output ("all") or each entity's list of outputs ("each")
         self.entity = entity
         self.mark_filtered = mark_filtered
-        self.top = 2 if entity else 1  # the depth of the rule's own transforms
+        # the depth of the rule's own transforms
+        self.top = {None: 1, "one": 2}.get(entity, 3)
         self.strings: dict = {}  # str constant -> index in K
         # entity mode: T is built by one dict display from the leading adds and copies
         # (key const -> value code, or None for a copy); `made` once T exists
@@ -188,11 +192,19 @@ class RuleSource:
             k = self.const("_filtered")
             if self.made:
                 self.emit(f"T[{k}] = True", depth)
-                self.emit("return [T]", depth)
-            else:  # nothing added yet
-                self.emit(f"return [{{{k}: True}}]", depth)
+            self.output("T" if self.made else f"{{{k}: True}}", depth)  # else: nothing added
         else:
-            self.emit("return []", depth)
+            self.output(None, depth)
+
+    def output(self, target: str | None, depth: int):
+        """Entity mode: the entity is done, with `target` as its output (None: no output)."""
+        if self.entity == "one":
+            self.emit(f"return [{target or ''}]", depth)
+            return
+        if target is not None or self.entity == "each":
+            self.emit(f"app([{target or ''}])" if self.entity == "each" else f"app({target})",
+                      depth)
+        self.emit("continue", depth)
 
     def flush(self, depth: int):
         """Entity mode: make T from the pending adds and copies, in their order (a copy of
@@ -353,27 +365,53 @@ def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     return fn
 
 
-def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool):
-    """``apply(entity, *, bindings=None) -> list`` for a single-rule-set transform whose
-    default rule needs no closure: the rule's code with the target built in place, so one
-    entity costs one Python call. Anything else (bindings, a non-dict source, an exception,
-    which gets its position from the closures) goes to `general`, the full `Transform.apply`.
-    None if the rule needs closures."""
-    b = RuleSource(closures, entity=True, mark_filtered=mark_filtered)
+def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool,
+                   mode: str = "one"):
+    """An entry point of a single-rule-set transform whose default rule needs no closure,
+    with the rule's code inside and the target built in place (None if the rule needs
+    closures):
+
+    - "one": ``apply(entity, *, bindings=None) -> list``, one Python call per entity;
+    - "all": ``f(entities) -> list``, every output in order (`apply_batch`), a loop with no
+      call per entity;
+    - "each": ``f(entities) -> list``, per entity its list of outputs (`apply_each`).
+
+    Anything else (bindings, a non-dict source, an exception, which gets its position from
+    the closures) goes to `general(entity)`: the full `Transform.apply`, and for "each" one
+    that returns the exception instead of raising it."""
+    b = RuleSource(closures, entity=mode, mark_filtered=mark_filtered)
     b.transforms(_calls(rule), b.top)
     if b.C:
         return None
     b.flush(b.top)
     binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general", "_NO=_NO"])
-    src = "\n".join([f"def _rule(S, *, bindings=None, {binds}):",
-                     "    if bindings is not None or type(S) is not dict:",
-                     "        return _general(S, bindings=bindings)",
-                     "    try:",
-                     *_read_once(b.lines, b.top),
-                     "    except Exception:",
-                     "        return _general(S)",
-                     "    return [T]"])
-    return _define(src, b, _general=general, _NO=_NOT)
+    body = _read_once(b.lines, b.top)
+    if mode == "one":
+        src = [f"def _rule(S, *, bindings=None, {binds}):",
+               "    if bindings is not None or type(S) is not dict:",
+               "        return _general(S, bindings=bindings)",
+               "    try:",
+               *body,
+               "    except Exception:",
+               "        return _general(S)",
+               "    return [T]"]
+    else:
+        slow = "app(_general(S))" if mode == "each" else "out.extend(_general(S))"
+        src = [f"def _rule(entities, {binds}):",
+               "    out = []",
+               "    app = out.append",
+               "    for S in entities:",
+               "        if type(S) is not dict:",
+               f"            {slow}",
+               "            continue",
+               "        try:",
+               *body,
+               "        except Exception:",
+               f"            {slow}",
+               "            continue",
+               f"        app({'[T]' if mode == 'each' else 'T'})",
+               "    return out"]
+    return _define("\n".join(src), b, _general=general, _NO=_NOT)
 
 
 _READS_T = re.compile(r"(?<![\w.])T(?!\w)")  # the target variable in generated code
