@@ -40,6 +40,7 @@ FORMS = [
     ["plus", 1, "_S.a"], ["plus", 0.0, "_S.a"], ["minus", 2, "_S.a"], ["multiply", 1.1, "_S.a"],
     ["multiply", -3, "_S.a"], ["plus", 2.5, ["sum", "_S.a.x"]],
     ["round", 2, "_S.a"], ["round", 9, "_S.a"], ["round", 1, ["multiply", 1.1, "_S.a"]],
+    ["round", 2, ["multiply", 3, "_S.a"]], ["round", 3, ["multiply", "_S.b", "_S.a"]],
     ["concat", "_S.a", "-", "_S.b"], ["concat", "_S.a", "_S.b"], ["concat", "x", "_S.a"],
     ["concat", ["first", ["split", "@", "_S.a"]], "-", "_S.b"],
     ["first", ["split", "-", "_S.a"]], ["first", ["split", "_S.b", "_S.a"]],
@@ -138,6 +139,8 @@ def test_a_rule_without_code_still_gets_an_entity_function():
     [["copy", "b"], ["filter", ["eq", "_S.a", 1]], ["add", "v", "_S.b"]],
     [["add", "v", "_S.a"], ["if", "_S.b", [["add", "w", 1]], [["remove", "v"]]], ["copy", "b"]],
     [["add", "x", "_S.a"], ["add", "y", ["plus", 1, "_S.a"]], ["add", "z", ["sum", "_S.a.x"]]],
+    [["filter", ["is-not-null", "_S.b"]], ["if", "_S.b", [["add", "v", "_S.a"]],
+                                          [["add", "w", ["count", "_S.a"]]]], ["copy", "a"]],
 ])
 def test_target_built_at_once_keeps_order_and_reads(rules):
     gen = dtl.compile({"default": rules}, mark_filtered=True)

@@ -420,14 +420,25 @@ _S_GET = re.compile(r"\bS\.get\((k\d+)\)")
 
 def _read_once(lines: list[str], depth: int) -> list[str]:
     """Source properties read more than once, read once into a local first (the source is
-    never changed while a rule runs, and reading a property cannot fail or have effects)."""
+    never changed while a rule runs, and reading a property cannot fail or have effects):
+    just before the first statement of the rule that reads it, so a filter before it saves
+    the read."""
     counts: dict = {}
     for line in lines:
         for k in _S_GET.findall(line):
             counts[k] = counts.get(k, 0) + 1
-    again = [k for k, n in counts.items() if n > 1]
-    if not again:
+    if all(n == 1 for n in counts.values()):
         return lines
     sub = lambda m: f"_s{m.group(1)}" if counts[m.group(1)] > 1 else m.group(0)  # noqa: E731
-    return ["    " * depth + f"_s{k} = S.get({k})" for k in again] + \
-        [_S_GET.sub(sub, line) for line in lines]
+    indent = "    " * depth
+    out, bound, stmt = [], set(), 0  # stmt: where the current top-level statement starts
+    for line in lines:
+        if not line.startswith(indent + " ") and not line.startswith(indent + "else:"):
+            stmt = len(out)
+        for k in _S_GET.findall(line):
+            if counts[k] > 1 and k not in bound:
+                bound.add(k)
+                out.insert(stmt, f"{indent}_s{k} = S.get({k})")
+                stmt += 1
+        out.append(_S_GET.sub(sub, line))
+    return out
