@@ -186,3 +186,13 @@ def test_merge_union_adds_each_value_once(backend):
                      {"a": [2, 3, 3]}]}
     assert run(rules, src, backend=backend) == [{"a": [1, 2, 3], "c": [{"x": 1}]}]
     assert run(rules, {"parts": [{"a": 1}]}, backend=backend) == [{"a": 1}]
+
+
+@pytest.mark.parametrize("backend", ["closure", "auto"])
+def test_make_ni_of_integers(backend):
+    # integer keys become identifiers by their decimal text (a real node merges on them);
+    # booleans, floats and other non-strings are left out, as before
+    rules = [["make-ni", "emp", "id"], ["make-ni", "emp", "ids"], ["make-ni", "emp", "flag"]]
+    out = run(rules, {"id": 3402, "ids": [1, "a", True, 2.5], "flag": True}, backend=backend)
+    assert out == [{"id-ni": dtl.values.NI("emp:3402"),
+                    "ids-ni": [dtl.values.NI("emp:1"), dtl.values.NI("emp:a")]}]

@@ -10,7 +10,7 @@ import time
 
 from dtl.backends.closure.env import DISCARDED, FILTERED
 from dtl.errors import DTLFailError, DTLRuntimeError, DTLTripError
-from dtl.functions._common import (as_list, first_branch, is_true, property_matches,
+from dtl.functions._common import (as_list, deep_equal, first_branch, is_true, property_matches,
                                    qualify_property, split_property)
 from dtl.functions.registry import transform
 from dtl.ir.nodes import Literal
@@ -218,13 +218,17 @@ def compile_make_ni(call, c):
     tof = a.get("TO_PROPERTY", [None])[0]
     ns_on = c.ctx.options.namespaced_identifiers
 
+    def one(namespace, v):
+        # integers too (their decimal text): a real node merges on make-ni of integer keys
+        if isinstance(v, str) or (type(v) is int):
+            return NI(f"{namespace}:{v}")
+        return None
+
     def to_ni(namespace, value):
         if type(value) is list:
-            out = [NI(f"{namespace}:{v}") for v in value if isinstance(v, str)]
+            out = [n for n in (one(namespace, v) for v in value) if n is not None]
             return out or None
-        if isinstance(value, str):
-            return NI(f"{namespace}:{value}")
-        return None
+        return one(namespace, value)
 
     def make_ni(env):
         namespace, frm = nsf(env), fromf(env)
