@@ -47,9 +47,11 @@ class AppendStats:
     last_offset: int | None = None
     seq: int | None = None
     problems: list = field(default_factory=list)
+    latest: dict | None = field(default=None, repr=False)   # _id -> offset (append's batch)
 
     def as_dict(self):
         d = dict(self.__dict__)
+        d.pop("latest")
         d["problems"] = [{"position": p, "_id": i, "error": m} for p, i, m in self.problems]
         return d
 
@@ -351,11 +353,14 @@ class Dataset:
         first = nxt
         pending = g.latest
         ts = time.time_ns() // 1000
+        where = st.latest = {}
         for (eid, body, h, deleted, s, _), cur in zip(rows, latest):
             p = pending.get(eid, cur)
             if p is not None and p[0] == h and not force:
                 st.unchanged += 1
+                where[eid] = p[1]
                 continue
+            where[eid] = nxt
             # the shape of an index header: (hash, offset, ts, previous, deleted)
             pending[eid] = (h, nxt, ts, None if p is None else p[1], deleted, len(g.offs))
             g.offs.append(nxt)
@@ -582,6 +587,19 @@ class Dataset:
                           "_hash": h.hex()})
                 return e
         return self.index.get(entity_id)
+
+    def same_input(self, ids, digests) -> list[bool]:
+        """Whether each id's latest committed version was stored from input bytes with that
+        digest (`record_input`); the pending group is committed first."""
+        self.flush()
+        return self.index.same_input(ids, digests)
+
+    def record_input(self, ids, digests, offsets) -> None:
+        """Note the digest of the input each version at `offsets` was stored from (a hint
+        for `same_input`, kept in the index; written after the versions' commit)."""
+        self.flush()
+        if ids:
+            self.index.record_input(ids, digests, offsets)
 
     def live(self, ids) -> list[bool]:
         """Per id whether its latest version (staged ones included) exists undeleted."""

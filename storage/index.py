@@ -9,6 +9,10 @@ Databases in one LMDB environment per dataset:
   drop these rows.
 * `ix:<path>` (dupsort) value key -> id key, for latest non-deleted versions; nulls never indexed.
 * `meta`     `seq` (last commit record applied), `counts`, `indexes`.
+* `input`    id key -> digest 16 + offset: the digest of the input bytes (an NDJSON line) the
+  version at that offset was stored from, while it is the latest (`dtl dataset put` skips
+  parsing a line that is that version's input again). A hint: entries for an older offset
+  mean nothing.
 
 The index is derived from the commit log and segments: it records the last commit it applied,
 and a writer replays any later commits on open, so it may lag the log but never lead it.
@@ -122,7 +126,7 @@ def open_env(path: str) -> lmdb.Environment:
             # lock without releasing the GIL, so a reader opening while a writer thread holds a
             # write transaction would deadlock the process
             try:
-                dbs = tuple(env.open_db(n) for n in (b"primary", b"sup", b"meta"))
+                dbs = tuple(env.open_db(n) for n in (b"primary", b"sup", b"meta", b"input"))
             except lmdb.Error as e:
                 env.close()
                 raise CorruptionError(f"index file {os.path.join(path, 'data.mdb')}: {e}") \
@@ -240,7 +244,7 @@ class Index:
     def __init__(self, path: str):
         self.path = path
         self.env = open_env(path)
-        self.primary, self.sup, self.meta = _main_dbs(self.env)
+        self.primary, self.sup, self.meta, self.input = _main_dbs(self.env)
         self._ix: dict[bytes, object] = {}
 
     def close(self):
@@ -422,6 +426,7 @@ class Index:
             txn.drop(self.primary, delete=False)
             txn.drop(self.sup, delete=False)
             txn.drop(self.meta, delete=False)
+            txn.drop(self.input, delete=False)
             txn.put(b"indexes", orjson.dumps([list(p) for p in paths]), db=self.meta)
 
     # -- reading -------------------------------------------------------------------------
@@ -444,6 +449,28 @@ class Index:
             unpack = HEADER.unpack_from
             got = {k: unpack(v) for k, v in found}
         return [got.get(k) for k in keys]
+
+    def same_input(self, eids, digests) -> list[bool]:
+        """Whether each id's latest version was stored from input with that digest."""
+        keys = _keys(eids)
+        with self.env.begin() as txn:
+            got = dict(txn.cursor(db=self.input).getmulti(keys))
+            if not got:
+                return [False] * len(keys)
+            lat = dict(txn.cursor(db=self.primary).getmulti([k for k in keys if k in got]))
+        out = []
+        for k, d in zip(keys, digests):
+            v, cur = got.get(k), lat.get(k)
+            out.append(v is not None and cur is not None and v[:16] == d and
+                       v[16:] == cur[16:24])   # the offset of the latest version
+        return out
+
+    def record_input(self, eids, digests, offsets) -> None:
+        """Note the input digest of the versions at `offsets` (see `same_input`)."""
+        pack = OFF.pack
+        items = sorted(zip(_keys(eids), [d + pack(o) for d, o in zip(digests, offsets)]))
+        with self.env.begin(write=True) as txn:
+            txn.cursor(db=self.input).putmulti(items)
 
     def superseded(self, lo: int, hi: int, txn=None) -> list[int]:
         """Offsets in [lo, hi] that are no longer the latest version of their `_id`."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 
 import orjson
+from xxhash import xxh3_128_digest
 
 from dtl import transit
 from dtl.errors import TransitError
@@ -70,21 +72,76 @@ def _loads(line: bytes):
     return transit.loads(line), False
 
 
+_GUESS_ID = re.compile(rb'"_id"\s*:\s*"([^"\\]*)"')
+
+
+def _guess_id(line: bytes):
+    """The first `"_id": "..."` in a line, or None: only a key to look the line up by
+    (Dataset.same_input decides, by digest, whether the line is what that id was stored from)."""
+    m = _GUESS_ID.search(line)
+    if m is None:
+        return None
+    try:
+        return m.group(1).decode()
+    except UnicodeDecodeError:
+        return None
+
+
 def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: bool = False):
     """Append NDJSON lines in batches with change detection; bad lines and bad entities are
-    reported and skipped, the rest stored. Returns totals and the problems."""
+    reported and skipped, the rest stored. Returns totals and the problems.
+
+    A line whose bytes are those its `_id`'s latest version was stored from (digest noted
+    per version, see storage.index) is unchanged without being parsed - unless another line
+    of its batch has that `_id`."""
     tot = {"received": 0, "stored": 0, "unchanged": 0, "invalid": 0, "commits": 0,
            "first_offset": None, "last_offset": None}
     problems = []
     with bulk(), store.open(name, writer=True, create=True) as ds:
-        batch, linenos = [], []
-        finite = [True]
+        fast = hasattr(ds, "same_input")
+        raw, linenos = [], []
 
         def flush():
-            st = ds.append(batch, skip_invalid=True, force=force, finite=finite[0])
-            finite[0] = True
+            n = len(raw)
+            digs = list(map(xxh3_128_digest, raw)) if fast else None
+            skip = [False] * n
+            if fast and not force:
+                guess = list(map(_guess_id, raw))
+                cand = [i for i in range(n) if guess[i] is not None]
+                if cand:
+                    for i, same in zip(cand, ds.same_input([guess[i] for i in cand],
+                                                           [digs[i] for i in cand])):
+                        skip[i] = same
+            parsed = {}   # line index -> (entity, finite)
+
+            def parse(i):
+                try:
+                    parsed[i] = _loads(raw[i])
+                except (ValueError, TransitError) as ex:
+                    tot["received"] += 1
+                    tot["invalid"] += 1
+                    problems.append({"line": linenos[i], "_id": None,
+                                     "error": f"invalid JSON: {ex}"})
+            for i in range(n):
+                if not skip[i]:
+                    parse(i)
+            if any(skip):
+                ids = {e.get("_id") for e, _ in parsed.values() if type(e) is dict}
+                for i in range(n):
+                    if skip[i] and guess[i] in ids:   # its batch changes it: in order
+                        skip[i] = False
+                        parse(i)
+                k = sum(skip)
+                tot["received"] += k
+                tot["unchanged"] += k
+            order = sorted(parsed)
+            batch = [parsed[i][0] for i in order]
+            st = ds.append(batch, skip_invalid=True, force=force,
+                           finite=all(parsed[i][1] for i in order))
+            bad = set()
             for pos, eid, msg in st.problems:
-                problems.append({"line": linenos[pos], "_id": eid, "error": msg})
+                bad.add(pos)
+                problems.append({"line": linenos[order[pos]], "_id": eid, "error": msg})
             for k in ("received", "stored", "unchanged", "invalid"):
                 tot[k] += getattr(st, k)
             if st.stored:
@@ -92,7 +149,15 @@ def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: 
                 if tot["first_offset"] is None:
                     tot["first_offset"] = st.first_offset
                 tot["last_offset"] = st.last_offset
-            batch.clear()
+            if fast and st.latest:
+                noted = {}   # _id -> line: the last good line of each id made its version
+                for pos, i in enumerate(order):
+                    if pos not in bad:
+                        noted[batch[pos]["_id"]] = i
+                noted = [(eid, i) for eid, i in noted.items() if eid in st.latest]
+                ds.record_input([e for e, _ in noted], [digs[i] for _, i in noted],
+                                [st.latest[e] for e, _ in noted])
+            raw.clear()
             linenos.clear()
 
         for no, line in enumerate(lines, 1):
@@ -103,19 +168,11 @@ def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: 
                 continue
             if not line.strip():
                 continue
-            try:
-                e, fin = _loads(line)
-                batch.append(e)
-                linenos.append(no)
-                finite[0] = finite[0] and fin
-            except (ValueError, TransitError) as ex:
-                tot["received"] += 1
-                tot["invalid"] += 1
-                problems.append({"line": no, "_id": None, "error": f"invalid JSON: {ex}"})
-                continue
-            if len(batch) >= batch_size:
+            raw.append(line)
+            linenos.append(no)
+            if len(raw) >= batch_size:
                 flush()
-        if batch:
+        if raw:
             flush()
     return tot, problems
 
