@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dtl.backends.vector import numba_kernels as NB
 from dtl.backends.vector import runner
 from runtime.sinks.dataset import STATE_KEY, DatasetSink
 from runtime.sources.base import chunks
@@ -85,6 +86,8 @@ class Columnar:
         # (a later batch asking for another one is read again with it)
         self.asked, self.only = set(), None
         cols = [*_SYSTEM, "_hash", "p:*"]
+        since = r.state["since"]
+        NB.expect(ds.last_offset - (-1 if since is None else since))   # at most this many
         while True:
             try:
                 for rb in ds.batches(since=r.state["since"], deleted=True,

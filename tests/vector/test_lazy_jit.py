@@ -80,3 +80,17 @@ def test_small_batches_do_not_load_numba():
     got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True)
     assert got.stdout.strip() == "True"
+
+
+def test_expect_compiles_only_past_the_threshold(monkeypatch):
+    """A full pipe run says how many rows are coming (runtime.columnar): past JIT_AFTER the
+    kernels compile up front instead of running the first rows as plain Python."""
+    from dtl.backends.vector import numba_kernels as NB
+    monkeypatch.setattr(NB, "JIT_AFTER", 1000)
+    monkeypatch.setitem(NB._STATE, "on", False)
+    calls = []
+    monkeypatch.setattr(NB, "activate", lambda: calls.append(1))
+    NB.expect(1000)
+    assert calls == []
+    NB.expect(1001)
+    assert calls == [1]

@@ -7,7 +7,8 @@ numba is loaded on demand: importing it and loading the first kernel from the ca
 about a second per process, more than small batches (an incremental run's) take in plain
 Python. Kernels run as plain Python until JIT_AFTER input rows (the length of each call's
 first array) have gone through them in this process, then every kernel is compiled (loaded
-from the cache) at once; hash-table kernels (`_jit_always`) compile on their first call.
+from the cache) at once; hash-table kernels (`_jit_always`) compile on their first call, and
+`expect` compiles them up front for a caller that knows it will pass the threshold.
 DTL_JIT_AFTER sets the threshold (0: always compiled).
 """
 
@@ -33,6 +34,13 @@ def activate() -> None:
     for g, name, f in _FUNCS:
         g[name] = jit(f)
     _STATE["on"] = True
+
+
+def expect(rows: int) -> None:
+    """A caller about to send `rows` rows through the kernels (a full pipe run) compiles
+    them now when that passes JIT_AFTER, rather than running the first ones as plain Python."""
+    if rows > JIT_AFTER:
+        activate()
 
 
 def _jit(f, always: bool = False):
