@@ -14,7 +14,7 @@ from dtl.functions._common import (as_list, deep_equal, first_branch, is_true, p
                                    qualify_property, split_property)
 from dtl.functions.registry import transform
 from dtl.ir.nodes import Literal
-from dtl.values import NI, deep_equal
+from dtl.values import NI
 
 
 def _args(call, c):
