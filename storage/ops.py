@@ -99,13 +99,15 @@ def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: 
     problems = []
     with bulk(), store.open(name, writer=True, create=True) as ds:
         fast = hasattr(ds, "same_input")
+        # lines can only be known inputs when something was stored before this put
+        look = fast and not force and any(ds.index.counts().values())
         raw, linenos = [], []
 
         def flush():
             n = len(raw)
             digs = list(map(xxh3_128_digest, raw)) if fast else None
             skip = [False] * n
-            if fast and not force:
+            if look:
                 guess = list(map(_guess_id, raw))
                 cand = [i for i in range(n) if guess[i] is not None]
                 if cand:
