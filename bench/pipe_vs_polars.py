@@ -13,8 +13,8 @@ one, ours and Polars interleaved:
 3. 1% of the persons change (`dtl dataset put` of every 100th person with a new name); per
    transform our incremental `dtl run` beside polars_pipe.py T incremental.
 
-Before anything is timed every program runs once on 1,000 entities (warm numba and bytecode
-caches). Each step reports wall seconds, CPU seconds (user + sys, from wait4) and peak RSS;
+Before anything is timed our packages are byte-compiled (compileall) and every program runs
+once on 1,000 entities (warm numba and bytecode caches). Each step reports wall seconds, CPU seconds (user + sys, from wait4) and peak RSS;
 ratios are of wall time. Needs polars (`pip install polars`).
 
 Prints one JSON document (and writes it to bench/results/pipe-vs-polars-n<N>.json)."""
@@ -98,6 +98,11 @@ def warm_up(work, cfg, src, pl, ts):
     interpreter's bytecode caches are filled before anything is measured."""
     tiny = os.path.join(work, "warm")
     os.makedirs(tiny)
+    # bytecode of our packages as an install has it (PYTHONDONTWRITEBYTECODE=1 in this
+    # environment would otherwise leave every changed module compiled in every child)
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(os.path.join(ROOT, d) for d in ("dtl", "storage", "runtime", "cli"))],
+                   check=True, stdout=subprocess.DEVNULL)
     for name in ("persons", "orders"):
         with open(os.path.join(src, f"{name}.ndjson"), "rb") as f, \
                 open(os.path.join(tiny, f"{name}.ndjson"), "wb") as out:
