@@ -3,11 +3,14 @@ read latest non-deleted versions through the primary and secondary indexes.
 
 `derived(dataset)` is a cache for views that backends build from a dataset's content (the
 vector backend's columnar copy for hops joins): it is emptied whenever the dataset's index has
-applied a new commit (checked per call: one LMDB read of the commit sequence number).
+applied a new commit (checked per call: one LMDB read of the commit sequence number). With a
+`SharedViews`, the cache outlives the provider: the providers of a worker's tasks share the
+views of a dataset content (runtime/executor/task.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from itertools import chain
 
 from storage.errors import NoSuchDataset
@@ -17,12 +20,71 @@ from storage.store import Store
 _RESERVED = ("_updated", "_ts", "_hash", "_previous")
 
 
+def _generation(ds):
+    """What tells a dataset from one deleted and created again under its name."""
+    shards = getattr(ds, "shards", None)
+    if shards is not None:
+        return tuple(_generation(s) for s in shards)
+    return ds.state().props.get("generation")
+
+
+class SharedViews:
+    """Derived-view caches kept across providers of one store: per dataset its own read
+    handle (views read entities through it lazily, after the provider that asked is closed),
+    the generation and commit sequence number the views were built at, and the cache."""
+
+    def __init__(self):
+        self._d: dict = {}
+
+    def entry(self, store, dataset, ds) -> tuple:
+        """(handle, cache) for the content `ds` (a provider's current handle) has."""
+        gen, seq = _generation(ds), ds.index.seq()
+        got = self._d.get(dataset)
+        if got is None or got[1] != gen or got[2] != seq:
+            if got is not None:
+                got[0].close()
+            got = self._d[dataset] = (store.open(dataset), gen, seq, {})
+        return got[0], got[3]
+
+    def close(self):
+        for h, *_ in self._d.values():
+            h.close()
+        self._d.clear()
+
+
+class _Layered(MutableMapping):
+    """A provider's derived cache over a shared one: string keys in `shared`, others here."""
+
+    def __init__(self, shared):
+        self.shared, self.own = shared, {}
+
+    def _of(self, key):
+        return self.shared if type(key) is str else self.own
+
+    def __getitem__(self, key):
+        return self._of(key)[key]
+
+    def __setitem__(self, key, value):
+        self._of(key)[key] = value
+
+    def __delitem__(self, key):
+        del self._of(key)[key]
+
+    def __iter__(self):
+        return chain(self.shared, self.own)
+
+    def __len__(self):
+        return len(self.shared) + len(self.own)
+
+
 class StoreProvider:
-    def __init__(self, store: Store | str | None = None, declared=None):
+    def __init__(self, store: Store | str | None = None, declared=None, views=None):
         """`declared(name)`: whether a dataset not stored yet exists all the same (a hub's
-        sink datasets exist once their pipes are loaded: hops into them find nothing)."""
+        sink datasets exist once their pipes are loaded: hops into them find nothing).
+        `views`: a SharedViews of the same store that `derived` keeps its caches in."""
         self.store = store if isinstance(store, Store) else Store(store)
         self.declared = declared
+        self.views = views
         self._open: dict = {}
         self._derived: dict = {}   # dataset -> (Dataset handle, index commit seq, cache)
 
@@ -43,7 +105,9 @@ class StoreProvider:
 
     def derived(self, dataset) -> dict:
         """A per-dataset cache for views derived from its content, emptied when the content
-        changes (a commit applied to the dataset's index; compactions count too)."""
+        changes (a commit applied to the dataset's index; compactions count too). String keys
+        are views of the content alone (with `views`, shared beyond this provider); other keys
+        are a caller's own (keyed by its objects) and live as long as this provider."""
         ds = self._ds(dataset)
         if ds is None:
             self._derived.pop(dataset, None)
@@ -51,7 +115,9 @@ class StoreProvider:
         seq = ds.index.seq()
         got = self._derived.get(dataset)
         if got is None or got[0] is not ds or got[1] != seq:
-            got = self._derived[dataset] = (ds, seq, {})
+            cache = {} if self.views is None else \
+                _Layered(self.views.entry(self.store, dataset, ds)[1])
+            got = self._derived[dataset] = (ds, seq, cache)
         return got[2]
 
     def latest_columns(self, dataset, where=None):
@@ -62,6 +128,8 @@ class StoreProvider:
         ds = self._ds(dataset)
         if ds is None:
             return None
+        if self.views is not None:     # views outlive this provider: read through theirs
+            ds = self.views.entry(self.store, dataset, ds)[0]
         from storage.latest import LatestColumns, NotFilterable, read_parts
         try:
             if getattr(ds, "partitioned", False):

@@ -172,8 +172,9 @@ class _BufferedLog(ExecLog):
 class TaskHub(Hub):
     """A hub for one task: on a shard, the pipe's dataset source and sink are that shard's."""
 
-    def __init__(self, config, data_dir, shard=None, **kw):
+    def __init__(self, config, data_dir, shard=None, views=None, **kw):
         super().__init__(config, data_dir, **kw)
+        self.provider.views = views     # the worker's join views, kept between tasks
         self.shard = shard
         self.task_store = _TaskStore(self.store, shard)
         self.dead: dict = {}
@@ -208,18 +209,35 @@ class _AllShardsSource(DatasetSource):
 
 
 # -- the task ------------------------------------------------------------------------------------
-_CONFIGS: dict = {}
+class _WorkerCache:
+    """What a worker process keeps between its tasks, for one configuration at a time: the
+    loaded configuration, and per data directory the join views (storage.provider.SharedViews)
+    - so a joined dataset's view, rebuilt when the dataset's content changes, is built once
+    per worker and content and shared by every task and pipe that joins that dataset."""
+
+    def __init__(self):
+        self.key, self.cfg, self.views = None, None, {}
+
+    def config(self, spec):
+        key = (spec.config_dir, spec.profile, spec.fingerprint)
+        if key != self.key:
+            from runtime.config import load_config
+            cfg = load_config(spec.config_dir, profile=spec.profile, lenient=True)
+            self.clear()
+            self.key, self.cfg = key, cfg
+        return self.cfg
+
+    def shared_views(self, spec):
+        from storage.provider import SharedViews
+        return self.views.setdefault(spec.data_dir, SharedViews())
+
+    def clear(self):
+        for v in self.views.values():
+            v.close()
+        self.key, self.cfg, self.views = None, None, {}
 
 
-def _config(spec):
-    key = (spec.config_dir, spec.profile, spec.fingerprint)
-    cfg = _CONFIGS.get(key)
-    if cfg is None:
-        from runtime.config import load_config
-        cfg = load_config(spec.config_dir, profile=spec.profile, lenient=True)
-        _CONFIGS.clear()
-        _CONFIGS[key] = cfg
-    return cfg
+_WORKER = _WorkerCache()
 
 
 def run_task(spec: TaskSpec) -> TaskResult:
@@ -228,10 +246,11 @@ def run_task(spec: TaskSpec) -> TaskResult:
     from runtime.confine import Roots, file_roots
     from runtime.pump import Pump
     t0 = time.perf_counter()
-    cfg = _config(spec)
+    cfg = _WORKER.config(spec)
     roots = Roots.build(cfg.root, spec.data_dir, spec.allow_paths, file_roots(cfg))
     hub = TaskHub(cfg, spec.data_dir, shard=spec.shard, keep_going=spec.keep_going,
-                  fsync=spec.fsync, roots=roots, push=spec.push, backend=spec.backend)
+                  fsync=spec.fsync, roots=roots, push=spec.push, backend=spec.backend,
+                  views=_WORKER.shared_views(spec))
     out = TaskResult(spec.pipe_id, spec.shard, pid=os.getpid())
     try:
         pipe = hub._pipe(spec.pipe_id)
