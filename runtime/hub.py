@@ -226,9 +226,10 @@ class Hub:
         from dtl import transit
         self.pump(pipe_id).receive([transit.decode(e) for e in entities])
 
-    def output(self, pipe_id) -> list[dict]:
-        """Dataset sink: latest non-deleted entities of the sink dataset in `_id` order.
-        `*_endpoint` sinks: source + transforms computed now, in source order."""
+    def output(self, pipe_id, *, deleted: bool = False) -> list[dict]:
+        """Dataset sink: latest entities of the sink dataset in `_id` order.
+        `*_endpoint` sinks: source + transforms computed now, in source order. Deleted
+        entities (`"_deleted": true`) only with `deleted`."""
         from runtime.sinks.endpoint import compute
         pipe = self._pipe(pipe_id)
         if pipe.sink is not None and pipe.sink.type == "dataset":
@@ -238,11 +239,11 @@ class Hub:
             except NoSuchDataset:
                 return []
             try:
-                return sorted((_clean(e) for e in ds.entities(deleted=False)),
+                return sorted((_clean(e) for e in ds.entities(deleted=deleted)),
                               key=lambda e: e["_id"])
             finally:
                 ds.close()
-        return list(compute(self, pipe))
+        return list(compute(self, pipe, deleted=deleted))
 
     def dataset(self, name):
         """A read handle on a dataset (close it when done)."""

@@ -450,9 +450,9 @@ class _HopsRunner:
                 e = env.with_aliases(row)
                 e.S = source
                 v = self.return_expr(e)
-                if type(v) is list:
-                    out.extend(x for x in v if x is not None)
-                elif v is not None:
+                # one value per row, a list value kept whole: a real node's
+                # ["first", ["hops", {..., "return": "gd.list-property"}]] is the whole list
+                if v is not None:
                     out.append(v)
             return out
         names = self.return_aliases or (self.last_alias,)

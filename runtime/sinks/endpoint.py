@@ -9,10 +9,11 @@ import io
 from runtime.transforms import EntityFailure
 
 
-def compute(hub, pipe, since=None, bindings=None, keep_updated=False):
+def compute(hub, pipe, since=None, bindings=None, keep_updated=False, deleted=False):
     """The published entities. `since` continues from a source offset; `bindings` is DTL's
     `_B` (a publisher's URL parameters); `keep_updated` keeps the source entity's `_updated` on
-    its outputs, so a JSON-pull client can continue from it."""
+    its outputs, so a JSON-pull client can continue from it; `deleted` keeps the deletes a
+    transform emits (`"_deleted": true`), as a sink would receive them."""
     source = hub._make_source(pipe)
     chain = hub._chain(pipe, mark_filtered=False)
     try:
@@ -23,11 +24,13 @@ def compute(hub, pipe, since=None, bindings=None, keep_updated=False):
                     raise got
                 upd = e.get("_updated")
                 for o in got:
-                    if o.get("_deleted") or o.get("_filtered"):
+                    gone = o.get("_deleted") is True
+                    if o.get("_filtered") or (gone and not deleted):
                         continue
-                    for k in ("_updated", "_ts", "_hash", "_previous"):
+                    for k in ("_updated", "_ts", "_hash", "_previous", "_deleted"):
                         o.pop(k, None)
-                    o.pop("_deleted", None)
+                    if gone:
+                        o["_deleted"] = True
                     if keep_updated and upd is not None:
                         o["_updated"] = upd
                     yield o

@@ -36,7 +36,8 @@ class HubOutputs:
         self._valid(pipe_id)
         if stage in (None, "sink", "after-transforms"):
             # (ours) offline the sink stage equals the transform output: no sink-side rewriting
-            rows = self.hub.output(pipe_id)
+            # deletes included, as the API lists them: the spec's ignore_deletes decides
+            rows = self.hub.output(pipe_id, deleted=True)
         elif stage in ("source", "before-transforms"):
             rows = self._source_entities(pipe_id)
         else:

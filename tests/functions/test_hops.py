@@ -279,3 +279,15 @@ def test_or_join_runs_columnar_without_provider_lookups(monkeypatch):
         raise AssertionError("lookup called")
     monkeypatch.setattr(InMemoryProvider, "lookup", no_lookup)
     assert vec.apply_batch(pa.RecordBatch.from_pylist(src)) == want
+
+
+def test_a_returned_list_value_stays_one_value_per_row():
+    # a real node's ["first", ["hops", {..., "return": "h.tree"}]] is the whole list of the
+    # first row, not its first element; null returns are left out
+    data = {"h": [{"_id": "h1", "k": 1, "tree": [{"n": "a"}, {"n": "b"}]},
+                  {"_id": "h2", "k": 1, "tree": {"n": "c"}}, {"_id": "h3", "k": 1}]}
+    rules = _rules(["eq", "_S.k", "h.k"], ("h h",), ret="h.tree")
+    assert ids(rules, data, {"_id": "s", "k": 1}) == [[{"n": "a"}, {"n": "b"}], {"n": "c"}]
+    first = {"default": [["add", "t", ["first", ["hops", {
+        "datasets": ["h h"], "where": ["eq", "_S.k", "h.k"], "return": "h.tree"}]]]]}
+    assert run_all(first, data, [{"_id": "s", "k": 1}]) == [{"t": [{"n": "a"}, {"n": "b"}]}]

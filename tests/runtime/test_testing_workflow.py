@@ -304,3 +304,24 @@ def test_decimals_are_compared_as_the_api_sends_them(fair):
     r = dtl("test", fair)
     assert r.exit_code == 0, r.output
     assert "All tests passed! Ran 3 tests." in r.stdout
+
+
+def test_deletes_a_transform_emits_are_compared(fair):
+    # an output pipe whose transform marks entities deleted: an expected file may hold them
+    # ("_deleted": true); ignore_deletes (default true) drops only those it does not name
+    write(fair / "pipes" / "gone.conf.json", json.dumps({
+        "_id": "gone", "type": "pipe", "source": {"type": "dataset", "dataset": "planets"},
+        "transform": {"type": "dtl", "rules": {"default": [
+            ["copy", "_id"], ["add", "_deleted", ["eq", "_S.label", "Earth"]]]}},
+        "sink": {"type": "http_endpoint"}}))
+    write(fair / "expected" / "gone.test.json", '{"pipe": "gone"}')
+    write(fair / "expected" / "gone.json", json.dumps([
+        {"_id": "earth", "_deleted": True}, {"_id": "mars"}]))
+    r = dtl("test", fair)
+    assert r.exit_code == 0, r.output
+    assert "All tests passed! Ran 3 tests." in r.stdout
+    write(fair / "expected" / "gone.json", json.dumps([{"_id": "mars"}]))
+    assert dtl("test", fair).exit_code == 0
+    write(fair / "expected" / "gone.test.json", '{"pipe": "gone", "ignore_deletes": false}')
+    r = dtl("test", fair)
+    assert r.exit_code == 1 and "Length mismatch" in r.output, r.output
