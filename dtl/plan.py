@@ -4,6 +4,8 @@
 Draft) over a document:
 
 - ``lower``: JSON tree -> IR (dtl.ir.lower), every node with its span;
+- ``sugar``: shorthand forms rewritten to core forms (dtl.ir.sugar: `case` as nested `if`),
+  so the backends run (and generate code and kernels for) the core forms only;
 - ``check``: the checks that need the whole IR (hops join planning, `dict` arity), so that
   every consumer (`dtl compile`, `dtl config validate`, the pipes) refuses the same rules
   with the same diagnostics;
@@ -62,6 +64,11 @@ class ProgramPlan:
     pays: bool
     rules: tuple[RulePlan, ...]
     arrow: str = "rows"
+    source: Program | None = None  # as written (before ``sugar``): what `dtl explain` shows
+
+    @property
+    def written(self) -> Program:
+        return self.source if self.source is not None else self.program
 
     @property
     def batches(self) -> str:
@@ -110,7 +117,7 @@ class Plan:
         check_backend(backend)
         ns = bool(dict(items).get("namespaced_identifiers", False))
         return replace(self, options=items, backend=backend,
-                       programs=tuple(_choose(p.program, p.hops, ns, backend)
+                       programs=tuple(_choose(p.program, p.hops, ns, backend, p.source)
                                       for p in self.programs))
 
     def labels(self, index: int) -> dict:
@@ -164,6 +171,7 @@ class Draft:
     text: str | None = field(default=None, repr=False, compare=False)
     hops: tuple | None = None
     chosen: tuple | None = None
+    source: tuple | None = None    # the programs as lowered, before ``sugar``
 
 
 def _lower(d: Draft) -> Draft:
@@ -176,7 +184,13 @@ def _lower(d: Draft) -> Draft:
         diags.extend(low.diagnostics)
     if diags:
         raise _refused(diags, d.text)
-    return replace(d, programs=tuple(programs))
+    return replace(d, programs=tuple(programs), source=tuple(programs))
+
+
+def _sugar(d: Draft) -> Draft:
+    """Shorthand forms rewritten to core forms (dtl.ir.sugar): `case` as nested `if`s."""
+    from dtl.ir.sugar import desugar
+    return replace(d, programs=tuple(desugar(p) for p in d.programs))
 
 
 def _check(d: Draft) -> Draft:
@@ -195,11 +209,11 @@ def _check(d: Draft) -> Draft:
 def _choose_pass(d: Draft) -> Draft:
     """Each rule's backend for these options."""
     ns = bool(dict(d.options).get("namespaced_identifiers", False))
-    return replace(d, chosen=tuple(_choose(p, h, ns, d.backend)
-                                   for p, h in zip(d.programs, d.hops)))
+    return replace(d, chosen=tuple(_choose(p, h, ns, d.backend, s)
+                                   for p, h, s in zip(d.programs, d.hops, d.source)))
 
 
-PASSES = (("lower", _lower), ("check", _check), ("choose", _choose_pass))
+PASSES = (("lower", _lower), ("sugar", _sugar), ("check", _check), ("choose", _choose_pass))
 PASS_NAMES = tuple(name for name, _ in PASSES)
 
 
@@ -245,7 +259,8 @@ def check(program: Program) -> tuple[tuple[HopsPlan, ...], list[Diagnostic]]:
     return tuple(hops), diags
 
 
-def _choose(program: Program, hops, namespaced: bool, backend: str) -> ProgramPlan:
+def _choose(program: Program, hops, namespaced: bool, backend: str,
+            source: Program | None = None) -> ProgramPlan:
     """The ``choose`` pass: each rule's backend for these options."""
     from dtl.backends.vector.analysis import pays_in_batches, transform_reason
     default = program.rule("default")
@@ -261,7 +276,8 @@ def _choose(program: Program, hops, namespaced: bool, backend: str) -> ProgramPl
         arrow = "vector" if columnar else "rows"
     rules = tuple(RulePlan(r.name, r.span, entity, batches if r.name == "default" else None)
                   for r in program.rules)
-    return ProgramPlan(program, tuple(hops), columnar, pays, rules, arrow)
+    return ProgramPlan(program, tuple(hops), columnar, pays, rules, arrow,
+                       None if source is program else source)
 
 
 __all__ = ["Plan", "ProgramPlan", "RulePlan", "HopsPlan", "Draft", "build", "build_rules",

@@ -32,7 +32,7 @@ def test_explain(case, fmt, suffix, monkeypatch):
                 assert f["summary"], f  # every summary comes from the registry
 
 
-AFTER = [(c, p) for c in CASES for p in ("lower", "check")]
+AFTER = [(c, p) for c in CASES for p in ("lower", "sugar", "check")]
 
 
 @pytest.mark.parametrize("fmt,suffix", [("text", ".txt"), ("json", ".explain.json")])

@@ -34,7 +34,8 @@ def compile_if(call, c):
 
 @expression("case", "(VALUE(boolean-expression{1}), THEN(value-expression{1}))+, "
             "ELSE(value-expression{0|1})", category="conditionals", compiler=True,
-            summary="The THEN of the first true condition, else ELSE (or null).")
+            summary="The THEN of the first true condition, else ELSE (or null).",
+            native=("generated", "vector"))
 def compile_case(call, c):
     a = _by_name(call, c)
     return first_branch(list(zip(a["VALUE"], a["THEN"])), a.get("ELSE", [_null])[0], _value)

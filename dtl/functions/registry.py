@@ -187,8 +187,9 @@ class FunctionSpec:
     pure: bool = True  # same arguments, same result, no effects: may be folded at compile time
     # the backends with code of their own for this function beyond the closure and the
     # `inline` template: "generated" (the generated-source compiler writes it, a special
-    # form or transform), "vector" (a column kernel, or a columnar transform). The backends
-    # read it (vector analysis `native`, pysource `handles`) instead of tables of names.
+    # form or transform), "vector" (a column kernel, or a columnar transform); for a form the
+    # plan's ``sugar`` pass rewrites (dtl.ir.sugar.REWRITTEN) those of its core form. The
+    # backends read it (vector analysis `native`, pysource `handles`), not tables of names.
     native: frozenset = frozenset()
     doc: str = ""
     aliases: tuple = ()

@@ -358,7 +358,8 @@ def compile_if_t(call, c):
 
 
 @transform("case", "(VALUE(boolean-expression{1}), THEN(transforms{1}))+, ELSE(transforms{0|1})",
-           summary="Apply the transforms of the first true condition, else ELSE.")
+           summary="Apply the transforms of the first true condition, else ELSE.",
+           native=("generated",))
 def compile_case_t(call, c):
     a = _args(call, c)
     return first_branch(list(zip(a["VALUE"], a["THEN"])), a.get("ELSE", [()])[0], _runs)

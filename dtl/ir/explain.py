@@ -57,7 +57,7 @@ def _vector_plans(program: Program, namespaced: bool) -> dict:
 def analyse(plan, index: int = 0) -> dict:
     """What program `index` of a plan does, as plain data (the JSON of `dtl explain`)."""
     pp = plan.programs[index]
-    program = pp.program
+    program = pp.written   # as written: `case` is shown, not the `if`s the backends run
     functions, reads, writes, datasets, aliases = set(), set(), set(), set(), set()
     for n in walk(program):
         if isinstance(n, Call):
