@@ -25,6 +25,9 @@ from storage.errors import StorageError
 SYSTEM = ("offset", "_id", "deleted", "ts", "hash", "previous", "body")
 PROP = "p:"
 MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
+# Parquet levels a typed column may take (a list takes two, a struct one): Parquet readers
+# refuse schemas deeper than 100, and a segment written deeper could never be read again
+MAX_LEVELS = 32
 ROW_GROUP = 16_384
 _ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _NONE = type(None)
@@ -59,7 +62,7 @@ def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
                 arr = pa.array(vals, t)
             elif pt is list or pt is dict:
                 arr = pa.array(vals)
-                if not _exact(vals, arr.type):
+                if _levels(arr.type) > MAX_LEVELS or not _exact(vals, arr.type):
                     continue
             else:
                 continue
@@ -72,6 +75,20 @@ def typed_columns(bodies: list[dict]) -> tuple[dict[str, pa.Array], set]:
 
 
 _LEAF = {_STR: str, _I64: int, _F64: float, _BOOL: bool}
+
+
+def _levels(t: pa.DataType) -> int:
+    """The Parquet schema levels of a nested type (iterative: types may nest 128 deep)."""
+    deepest, stack = 0, [(t, 0)]
+    while stack:
+        t, d = stack.pop()
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            stack.append((t.value_type, d + 2))
+        elif pa.types.is_struct(t):
+            stack.extend((f.type, d + 1) for f in t)
+        else:
+            deepest = max(deepest, d)
+    return deepest
 
 
 def _exact(vals: list, t: pa.DataType) -> bool:
@@ -117,8 +134,8 @@ def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None,
         "previous": pa.array(previous, pa.int64()),
         "body": pa.array(bodies, pa.binary()),
     }
-    if typed:
-        cols.update(typed)
+    if typed:    # from any writer (columnar batches too): a column too deep to read, left out
+        cols.update({k: a for k, a in typed.items() if _levels(a.type) <= MAX_LEVELS})
     fields = [pa.field(k, a.type, metadata=PRESENT if k in present else None)
               for k, a in cols.items()]
     return pa.Table.from_arrays(list(cols.values()), schema=pa.schema(fields))

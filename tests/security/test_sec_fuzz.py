@@ -155,6 +155,26 @@ def test_100k_nesting_is_a_400_on_every_write(svc, method, path):
     assert c.get("/api/health").status_code == 200
 
 
+@pytest.mark.parametrize("method,path", BODY_WRITES, ids=[f"{m} {p}" for m, p in BODY_WRITES])
+def test_nesting_inside_the_limit_never_breaks_the_node(svc, method, path):
+    """Values nested just inside the parsers' limit are stored (forced where a write takes
+    `force`): a typed column that deep once made the stored configuration's segment
+    unreadable (Parquet's schema depth limit), and every later configuration call a 500."""
+    c, _ = svc
+    url = _url(path, lambda: "people" if "pipe" in path else "crm" if "system" in path
+               else "scratch") + "?force=true"
+    inner = _deep(120)
+    for body in (b'{"_id": "deep", "type": "pipe", "v": ' + inner + b"}",
+                 b'{"_id": "node", "type": "metadata", "v": ' + inner + b"}",
+                 b'[{"_id": "deep", "type": "system:url", "v": ' + _deep(120, '{"a":', "}", "1")
+                 + b"}]", b'{"a": ' + inner + b"}"):
+        r = c.request(method, url, content=body, headers={"Content-Type": "application/json"})
+        _answer_ok(r)
+    for read in ("/api/config", "/api/pipes", "/api/systems", "/api/secrets", "/api/metadata"):
+        r = c.get(read)
+        assert r.status_code == 200, (method, path, read, r.status_code, r.text[:300])
+
+
 # -- all or nothing ----------------------------------------------------------------------------
 def _ids(c, dataset):
     r = c.get(f"/api/datasets/{dataset}/entities")

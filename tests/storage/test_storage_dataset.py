@@ -192,3 +192,30 @@ def test_store_lists_and_deletes(store, ds):
     assert store.names() == ["people", "system:pump_execution:x"]
     store.delete("system:pump_execution:x")
     assert store.names() == ["people"]
+
+
+def _nest(depth, wrap):
+    v = 1
+    for _ in range(depth):
+        v = wrap(v)
+    return v
+
+
+@pytest.mark.parametrize("wrap", [lambda v: [v], lambda v: {"a": v}, lambda v: [{"a": v}]],
+                         ids=["lists", "dicts", "lists-of-dicts"])
+def test_deeply_nested_values_read_back_from_their_segment(store, wrap):
+    """A typed column of values nested past Parquet's schema depth limit (100 levels; a list
+    takes two) was written and then refused on every read: the segment, and so the dataset
+    (the node's stored configuration among them), could not be read again."""
+    with store.open("deep", writer=True, create=True) as d:
+        d.append([{"_id": f"e{k}", "v": _nest(depth, wrap)}
+                  for k, depth in enumerate((3, 30, 60, 127))])
+    with store.open("deep") as d:
+        got = {e["_id"]: e["v"] for e in d.entities()}
+        assert d.verify() == []
+    assert got == {f"e{k}": _nest(depth, wrap) for k, depth in enumerate((3, 30, 60, 127))}
+    for depth in (3, 30, 60, 127):    # one value per segment: each its own typed column
+        with store.open(f"deep{depth}", writer=True, create=True) as d:
+            d.append([{"_id": "x", "v": _nest(depth, wrap)}])
+        with store.open(f"deep{depth}") as d:
+            assert [e["v"] for e in d.entities()] == [_nest(depth, wrap)]
