@@ -5,6 +5,7 @@ tests/test_capabilities.py draws every function with path arguments only; these 
 ones an inliner writes differently when an argument is a literal or a path through a list.
 """
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -149,3 +150,27 @@ def test_target_built_at_once_keeps_order_and_reads(rules):
         got, want = gen.apply(dict(src)), ref.apply(dict(src))
         assert got == want and [list(t) for t in got] == [list(t) for t in want], (rules, src)
     _loops_agree(gen, ref, EXAMPLES)
+
+
+@pytest.mark.parametrize("d", range(1, 10))
+def test_inlined_round_is_the_functions_rounding(d):
+    """round(y) / 10^d away from ties, on floats near ties, tiny, negative and large."""
+    one = dtl.compile({"default": [["add", "v", ["round", d, "_S.a"]],
+                                   ["add", "w", ["round", d, ["multiply", 1.1, "_S.a"]]]]})
+    ref = dtl.compile({"default": [["add", "v", ["round", d, "_S.a"]],
+                                   ["add", "w", ["round", d, ["multiply", 1.1, "_S.a"]]]]},
+                      backend="closure")
+    near_tie = st.integers(-10**8, 10**8).map(lambda k: (k + 0.5) / 10**d)
+    xs = st.one_of(near_tie, near_tie.map(lambda x: x * (1 + 1e-15)),
+                   st.floats(-1e9, 1e9), st.floats(-1e-3, 1e-3), st.integers(-10**9, 10**9))
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(st.lists(xs, min_size=1, max_size=50))
+    def agree(values):
+        batch = [{"a": x} for x in values]
+        got = one.apply_batch(batch)
+        want = [o for e in batch for o in ref.apply(e)]
+        assert dumps(got) == dumps(want)
+        assert [math.copysign(1, r["v"]) for r in got if type(r["v"]) is float] == \
+            [math.copysign(1, r["v"]) for r in want if type(r["v"]) is float]
+    agree()

@@ -537,27 +537,31 @@ def _rounder(mode, values, digits):
 
 def _round_inliner(g, call, impl):
     """["round", d, x] with a literal 0 < d < 10: `_round_float_half_even` written out for a
-    float away from a tie (Python's round), null for null, else the function. Of
-    ["multiply", c, x] by a literal number, the product is rounded straight away: one in the
-    range rounded here is finite, as `multiply` requires."""
+    float away from a tie, null for null, else the function. Away from a tie the nearest
+    integer k to y = x * 10^d is round(y) (y's error is below 1e-8 for |y| < 1e8), and
+    k / 10^d is the float Python's round(x, d) gives, without its decimal conversion (k = 0
+    is left to the function, for the sign of zero). Of ["multiply", c, x] by a literal
+    float, the product is rounded straight away (in that range it is finite, as `multiply`
+    requires)."""
     d = g.known(call.args[0]) if len(call.args) == 2 else None
     if type(d) is not int or not 0 < d < 10:
         return None
-    x, y, t = g.temp(), g.temp(), g.temp()
+    x, y, t, q = g.temp(), g.temp(), g.temp(), g.temp()
     arg, f = call.args[1], g.func(impl)
     scale, rnd = g.const(_POW10[d]), g.func(round)
     c = g.known(arg.args[0]) if isinstance(arg, Call) and arg.kind == "expression" and \
         arg.name == "multiply" else None
-    if type(c) is int or type(c) is float:
-        p, k, mul = g.temp(), g.const(c), g.func(arg.spec.impl)
+    if type(c) is float:  # the product of an int or a float by it is a float
+        k, mul = g.const(c), g.func(arg.spec.impl)
         test = f"(({t} := type({x} := {g.expr(arg.args[1])})) is float or {t} is int)"
-        value, y_code, slow = p, f"({p} := {x} * {k}) * {scale}", f"{f}({mul}({k}, {x}), {d})"
+        y_code, slow = f"{x} * {k} * {scale}", f"{f}({mul}({k}, {x}), {d})"
     else:
         test = f"type({x} := {g.expr(arg)}) is float"
-        value, y_code, slow = x, f"{x} * {scale}", f"{f}({x}, {d})"
+        y_code, slow = f"{x} * {scale}", f"{f}({x}, {d})"
     # y % 1.0 is y - floor(y) exactly (both round the same real number, for finite y)
-    return (f"({rnd}({value}, {d}) if {test} and -1e8 < ({y} := {y_code}) < 1e8 and "
-            f"not -1e-6 <= ({y} % 1.0 - 0.5) <= 1e-6 else (None if {x} is None else {slow}))")
+    return (f"({q} / {scale} if {test} and -1e8 < ({y} := {y_code}) < 1e8 and "
+            f"not -1e-6 <= ({y} % 1.0 - 0.5) <= 1e-6 and ({q} := {rnd}({y})) else "
+            f"(None if {x} is None else {slow}))")
 
 
 @expression("round", "DIGITS(numeric-expression{0|1}), VALUES(value-expression{1})",
