@@ -95,7 +95,14 @@ def dtl_load(t, d, backend="closure"):
 
 
 def dtl_run(tr, entities):
-    """Apply a compiled Transform to every entity; all outputs, materialized, in order."""
+    """Apply a compiled Transform to every entity; all outputs, materialized, in order.
+
+    `apply_batch` (the library's call for a list of entities) when the transform runs row at
+    a time; one with columnar stages (T3 on auto: a columnar join) is applied entity by
+    entity, so that these figures stay row-at-a-time ones (bench/vector_bench.py has the
+    columnar ones)."""
+    if not tr.batched:
+        return tr.apply_batch(entities)
     out = []
     ext = out.extend
     apply = tr.apply

@@ -7,7 +7,8 @@
 
 Competitors
   dtl-closure  bench/transforms/tN.json compiled with dtl.compile and applied entity by entity
-               (Transform.apply in a plain loop, outputs collected in a list).
+               (Transform.apply_batch over the list; per entity Transform.apply in a
+               plain loop where a transform has columnar stages, see common.dtl_run).
                transform-only: input already loaded as dicts (dtl.transit.loads per line); for T3
                the InMemoryProvider over the 2N orders and its ("person",) index are built
                before timing and reported separately (provider_build, index_build).
@@ -274,10 +275,13 @@ def render(in_path, md_path):
              f"run (higher = slower). Entities/s counts input entities. Peak RSS is the worker's maximum "
              f"over all its runs.\n")
     o.append("* **dtl-closure**: `bench/transforms/tN.json` compiled once with `dtl.compile(..., backend=\"closure\")` "
-             "(nested closures per IR node), `Transform.apply` per entity in a plain loop; e2e parses each line "
+             "(nested closures per IR node), `Transform.apply_batch` over the list of entities "
+             "(`Transform.apply` per entity in a plain loop where the transform has columnar stages: T3 on "
+             "auto, so every row here is row at a time); e2e parses each line "
              "with `dtl.transit.loads`.\n"
              "* **dtl-auto**: the same with the library default `backend=\"auto\"` (generated-source backend: "
-             "each rule as one Python function, closure fallback per node).\n"
+             "each rule as one Python function, closure fallback per node; a rule of generated code alone "
+             "runs as one generated loop over the list).\n"
              "* **python**: `impls.py` of shared/bench (orjson parse; its T3 transform includes indexing the "
              "2N orders, while the DTL rows' T3 transform time excludes building the provider and its "
              "index — those are reported below the T3 table and are part of the DTL e2e and load).\n"

@@ -387,8 +387,8 @@ def _sorted_at(values, key, reverse):
     if type(values) is list:
         out = []
         t0 = None
-        for x in values:
-            if type(x) is dict:
+        try:
+            for x in values:
                 v = x.get(key)
                 if v is None:
                     continue
@@ -397,8 +397,10 @@ def _sorted_at(values, key, reverse):
                     break
                 t0 = t
                 out.append(v)
-        else:
-            return sorted(out, reverse=reverse)
+            else:
+                return sorted(out, reverse=reverse)
+        except AttributeError:  # an element that is not a dict (only dicts have .get)
+            pass
     return _sorted(walk_path(values, (key,)), None, reverse)
 
 
@@ -469,16 +471,18 @@ def _sum_at(values, key):
     (or nulls); the general way for anything else."""
     if type(values) is list:
         total = 0
-        for x in values:
-            if type(x) is dict:
+        try:
+            for x in values:
                 v = x.get(key)
                 t = type(v)
                 if t is float or t is int:
                     total += v  # as sum_ adds them: ints exactly until the first float
                 elif v is not None:
                     break
-        else:
-            return total
+            else:
+                return total
+        except AttributeError:  # an element that is not a dict (only dicts have .get)
+            pass
     return sum_(walk_path(values, (key,)))
 
 
