@@ -405,12 +405,31 @@ def _sorted_at(values, key, reverse):
 
 
 def _sorted_inliner(reverse: bool):
-    """["sorted", "_S.<list>.<key>"]: `_sorted_at` on the list, no intermediate path list."""
+    """["sorted", "_S.<list>.<key>"]: `_sorted_at`'s loop written out before the statement
+    (for a _T path, which the statement may still be making: a call of it)."""
     def inline(g, call, impl):
         at = g.split_path(call.args[0]) if len(call.args) == 1 else None
         if at is None:
             return None
-        return f"{g.func(_sorted_at)}({at[0]}, {at[1]}, {reverse})"
+        f = g.func(_sorted_at)
+        if call.args[0].head != "_S":
+            return f"{f}({at[0]}, {at[1]}, {reverse})"
+        o, out, t0, x, v, t, r = (g.temp() for _ in range(7))
+        plain = g.const(_PLAIN_ORDER)
+        g.prelude([f"{o} = {at[0]}", f"{out} = None",
+                   f"if type({o}) is list:",
+                   f"    {out} = []", f"    {t0} = None",
+                   "    try:",
+                   f"        for {x} in {o}:",
+                   f"            if ({v} := {x}.get({at[1]})) is None:", "                continue",
+                   f"            if ({t} := type({v})) is not {t0} and "
+                   f"({t0} is not None or {t} not in {plain}):",
+                   f"                {out} = None", "                break",
+                   f"            {t0} = {t}", f"            {out}.append({v})",
+                   "    except AttributeError:", f"        {out} = None",
+                   f"{r} = {f}({o}, {at[1]}, {reverse}) if {out} is None else "
+                   f"sorted({out}, reverse={reverse})"])
+        return r
     return (inline, None)
 
 
@@ -487,9 +506,27 @@ def _sum_at(values, key):
 
 
 def _sum_inliner(g, call, impl):
-    """["sum", "_S.<list>.<key>"]: `_sum_at` on the list, no intermediate path list."""
+    """["sum", "_S.<list>.<key>"]: `_sum_at`'s loop written out before the statement (for a
+    _T path, which the statement may still be making: a call of it)."""
     at = g.split_path(call.args[0])
-    return None if at is None else f"{g.func(_sum_at)}({at[0]}, {at[1]})"
+    if at is None:
+        return None
+    f = g.func(_sum_at)
+    if call.args[0].head != "_S":
+        return f"{f}({at[0]}, {at[1]})"
+    o, r, x, v, t = (g.temp() for _ in range(5))
+    g.prelude([f"{o} = {at[0]}", f"{r} = None",
+               f"if type({o}) is list:",
+               f"    {r} = 0",
+               "    try:",
+               f"        for {x} in {o}:",
+               f"            if ({t} := type({v} := {x}.get({at[1]}))) is float or {t} is int:",
+               f"                {r} += {v}",
+               f"            elif {v} is not None:",
+               f"                {r} = None", "                break",
+               "    except AttributeError:", f"        {r} = None",
+               f"if {r} is None:", f"    {r} = {f}({o}, {at[1]})"])
+    return r
 
 
 @expression("sum", "VALUES(value-expression{1})", category=CAT, inline=(_sum_inliner, None),

@@ -44,6 +44,7 @@ class RuleSource:
         self.F: list = []  # function implementations
         self.C: list = []  # closure fallbacks
         self.lines: list[str] = []
+        self.pre: list[str] = []  # prelude statements for the next line
         self.tmp = 0
         self.fallbacks: list[str] = []  # what the current transform hands to closures
         self.plan: list[str] = []  # per top-level transform: how it runs (for explain)
@@ -182,7 +183,17 @@ class RuleSource:
     # -- transforms ---------------------------------------------------------------------------
 
     def emit(self, line: str, depth: int):
+        for pre in self.pre:  # what the expressions of this line need first
+            self.lines.append("    " * depth + pre)
+        self.pre = []
         self.lines.append("    " * depth + line)
+
+    def prelude(self, lines: list[str]):
+        """For an inliner: statements to run before the statement its code is part of. They
+        run whether or not that code is reached, so they may only read (the source, and
+        temporaries), and anything unusual goes to the function or raises (then the entity
+        runs on the closures)."""
+        self.pre.extend(lines)
 
     def stop(self, name: str, depth: int):
         """The line(s) for a `filter` or `discard` that holds."""
@@ -355,6 +366,7 @@ def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     an Env at all."""
     b = RuleSource(closures)
     b.transforms(_calls(rule), 1)
+    assert not b.pre, "a prelude without its statement"
     src = "\n".join([f"def _rule(S, T, env, {', '.join(_binds(b) + ['_walk=_walk', '_slow=_slow'])}):",
                      "    if type(S) is not dict:",
                      "        return _slow(env)",
@@ -384,6 +396,7 @@ def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool,
     if b.C:
         return None
     b.flush(b.top)
+    assert not b.pre, "a prelude without its statement"
     binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general", "_NO=_NO"])
     body = _read_once(b.lines, b.top)
     if mode == "one":
