@@ -198,6 +198,9 @@ def batches(path: str, columns=None, batch_size: int = 8192):
         if columns is not None:
             have = pf.schema_arrow.names
             names = set(have)
+            lost = [c for c in columns if c in SYSTEM and c not in names]
+            if lost:    # typed columns are optional, these never: a damaged footer
+                raise SegmentError(f"segment {path} is damaged: no column {lost[0]!r}")
             star = PROP + "*" in columns
             columns = [c for c in columns if c in names]
             if star:
