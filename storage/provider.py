@@ -31,7 +31,10 @@ def _generation(ds):
 class SharedViews:
     """Derived-view caches kept across providers of one store: per dataset its own read
     handle (views read entities through it lazily, after the provider that asked is closed),
-    the generation and commit sequence number the views were built at, and the cache."""
+    the generation and commit sequence number the views were built at, and the cache. Close
+    it before its datasets may be deleted: a process keeping a dataset open keeps its index
+    for a new dataset made under the same path (storage.index shares one environment per
+    path and process)."""
 
     def __init__(self):
         self._d: dict = {}

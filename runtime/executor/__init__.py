@@ -72,7 +72,20 @@ class DistributedHub(Hub):
 
     def run(self, pipes=None, **kw):
         self.prepare(pipes)
-        return super().run(pipes, **kw)
+        try:
+            return super().run(pipes, **kw)
+        finally:
+            self.forget_views()
+
+    def forget_views(self):
+        """The join views the workers (and this process, for small pipes) kept during the run
+        are dropped with their dataset handles."""
+        from runtime.executor.task import forget_views
+        self.inline.broadcast(forget_views)
+        try:
+            self.engine.broadcast(forget_views)
+        except Exception:  # noqa: BLE001 - a worker that is gone holds no handles
+            pass
 
     def pump(self, pipe_id):
         p = self._pumps.get(pipe_id)

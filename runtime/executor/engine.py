@@ -1,7 +1,7 @@
 """The engine behind the distributed executor, kept to one small interface (docs/decisions/
 scale-out-engine.md): `map(fn, specs)` runs `fn(spec)` for every spec as tasks and returns the
-results in order (an exception in place of a result whose task could not finish), `workers()`
-and `close()`.
+results in order (an exception in place of a result whose task could not finish),
+`broadcast(fn)` runs `fn()` once in every worker process, `workers()` and `close()`.
 
 * `DaskEngine` - Dask distributed: a `LocalCluster` of worker processes bound to 127.0.0.1
   (one thread each), or a client of an existing scheduler (`address`).
@@ -29,6 +29,9 @@ class InlineEngine:
             except Exception as ex:  # noqa: BLE001 - reported as the task's result
                 out.append(ex)
         return out
+
+    def broadcast(self, fn):
+        fn()
 
     def workers(self) -> int:
         return 1
@@ -72,6 +75,9 @@ class DaskEngine:
             except Exception as ex:  # noqa: BLE001 - a task that died (KilledWorker, ...)
                 out.append(ex)
         return out
+
+    def broadcast(self, fn):
+        self.client.run(fn)
 
     def workers(self) -> int:
         return len(self.client.scheduler_info().get("workers", {}))

@@ -231,13 +231,24 @@ class _WorkerCache:
         from storage.provider import SharedViews
         return self.views.setdefault(spec.data_dir, SharedViews())
 
-    def clear(self):
+    def clear_views(self):
         for v in self.views.values():
             v.close()
-        self.key, self.cfg, self.views = None, None, {}
+        self.views = {}
+
+    def clear(self):
+        self.clear_views()
+        self.key, self.cfg = None, None
 
 
 _WORKER = _WorkerCache()
+
+
+def forget_views():
+    """Close the worker's join views and their read handles (the driver broadcasts it at the
+    end of every run: a process holding a dataset open would reuse its index if the dataset
+    were deleted and made again under the same path)."""
+    _WORKER.clear_views()
 
 
 def run_task(spec: TaskSpec) -> TaskResult:

@@ -88,6 +88,23 @@ def test_fixture_same_datasets(workers, dask_engines, tmp_path):
     assert time.monotonic() - t0 < BOUND
 
 
+def test_rerun_in_a_new_data_dir_on_the_same_cluster(dask_engines, tmp_path):
+    """The workers keep join views during a run only: a data directory deleted and made again
+    under the same path (a long-lived cluster, `dtl run --fresh`) is read as new."""
+    import shutil
+    engine = dask_engines(WORKERS[0])
+    a = fixture.write(str(tmp_path / "cfg-local"), n=200)
+    b = fixture.write(str(tmp_path / "cfg-dask"), n=200)
+    la, db = str(tmp_path / "data-local"), str(tmp_path / "data-dask")
+    _dask(engine, b, db, shards=2)
+    shutil.rmtree(db)
+    fixture.write(a, n=200, gen=1)
+    fixture.write(b, n=200, gen=1)
+    sa, (sb, _) = _local(a, la), _dask(engine, b, db, shards=2)
+    assert sa.ok and sb.ok, (sa.as_dict(), sb.as_dict())
+    assert differences(snapshot(la), snapshot(db)) == []
+
+
 @pytest.mark.parametrize("workers", WORKERS)
 def test_example_hub_same_datasets(workers, dask_engines, copy_tree, tmp_path):
     t0 = time.monotonic()
