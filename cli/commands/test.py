@@ -41,6 +41,8 @@ def _workflow_options(f):
                      help="print per-pipe counts of the last run (JSON, on stderr)"),
         click.option("--print-scheduler-log", "scheduler_log", is_flag=True,
                      help="print one line per pipe run"),
+        click.option("--backend", type=click.Choice(["auto", "closure", "vector"]),
+                     default="auto", show_default=True, help="the DTL backend pipes run on"),
         click.option("-v", "--verbose", count=True, help="more log lines"),
         click.argument("path", type=click.Path(), default="."),
     ]
@@ -51,13 +53,13 @@ def _workflow_options(f):
 
 def _session(path, profile, whitelist_file, runs, zero_runs, max_runs, no_large_int_bugs,
              unicode_encoding, disable_json_html_escape, float_as_decimal, data_dir, log,
-             push=False):
+             push=False, backend="auto"):
     from runtime.testing.repo import RepoError
     from runtime.testing.runner import RunOptions, Session
     opts = RunOptions(large_int_bugs=not no_large_int_bugs, unicode_encoding=unicode_encoding,
                       html_escape=not disable_json_html_escape, runs=runs,
                       float_as_decimal=float_as_decimal, max_runs=max_runs,
-                      zero_runs=zero_runs, push=push)
+                      zero_runs=zero_runs, push=push, backend=backend)
     try:
         return Session(path, opts, whitelist_file=whitelist_file, profile=profile,
                        data_dir=data_dir, log=log)
@@ -142,13 +144,13 @@ def _run_pytest(root: Path, folder: str, args: str) -> bool:
 def test_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
              scheduler_zero_runs,
              scheduler_max_runs, no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-             float_as_decimal, data_dir, push, fmt, pytest_folder, pytest_args):
+             float_as_decimal, data_dir, push, backend, fmt, pytest_folder, pytest_args):
     """Load a Sesam repository into a fresh hub, post testdata/, run until stable and compare
     every output and endpoint pipe with expected/. Exit 0 only if every test passes."""
     log = _logger(verbose, quiet=fmt == "json")
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-                 float_as_decimal, data_dir, log, push=push)
+                 float_as_decimal, data_dir, log, push=push, backend=backend)
     _prepare(s, scheduler_log, run_stats)
     with s:
         report = s.verify()
@@ -167,13 +169,14 @@ def test_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, r
 def update_cmd(path, verbose, scheduler_log, run_stats, profile, whitelist_file, runs,
                scheduler_zero_runs,
                scheduler_max_runs, no_large_int_bugs, unicode_encoding,
-               disable_json_html_escape, float_as_decimal, data_dir, push):
+               disable_json_html_escape, float_as_decimal, data_dir, push, backend):
     """Run the repository as `dtl test` does, then store every output/endpoint pipe's current
     output as its expected file (creating specs and files that are missing)."""
     from runtime.testing.runner import TestRunError
     s = _session(path, profile, whitelist_file, runs, scheduler_zero_runs, scheduler_max_runs,
                  no_large_int_bugs, unicode_encoding, disable_json_html_escape,
-                 float_as_decimal, data_dir, _logger(verbose, False), push=push)
+                 float_as_decimal, data_dir, _logger(verbose, False), push=push,
+                 backend=backend)
     _prepare(s, scheduler_log, run_stats)
     with s:
         try:

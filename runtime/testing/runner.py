@@ -32,6 +32,7 @@ class RunOptions(Options):
     max_runs: int = 100                # --scheduler-max-runs
     zero_runs: int = 2                 # --scheduler-zero-runs
     push: bool = False                 # --push: run pipes that write outside the hub
+    backend: str = "auto"              # --backend: the DTL backend the pipes compile with
 
 
 @dataclass
@@ -124,7 +125,8 @@ class Session:
         # (file: urls, sqlite databases) resolve against the repository itself
         from runtime.confine import Roots, file_roots
         roots = Roots.build(self.repo.root, self.data_dir, metadata_roots=file_roots(self.config))
-        self.hub = Hub(self.config, self.data_dir, roots=roots, push=self.opts.push)
+        self.hub = Hub(self.config, self.data_dir, roots=roots, push=self.opts.push,
+                       backend=self.opts.backend)
         self.log("info", "Config uploaded successfully")
         self._post_testdata()
 

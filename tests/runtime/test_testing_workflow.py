@@ -325,3 +325,20 @@ def test_deletes_a_transform_emits_are_compared(fair):
     write(fair / "expected" / "gone.test.json", '{"pipe": "gone", "ignore_deletes": false}')
     r = dtl("test", fair)
     assert r.exit_code == 1 and "Length mismatch" in r.output, r.output
+
+
+@pytest.mark.parametrize("backend", ["closure", "vector"])
+def test_dtl_test_runs_the_pipes_on_the_backend_it_is_given(fair, monkeypatch, backend):
+    """`dtl test --backend`: the hub the run builds compiles its pipes on that backend (Hub's
+    own tests show it does), and the fair-weather repository passes on it."""
+    from runtime.hub import Hub
+    seen = []
+    real = Hub.__init__
+
+    def init(self, *a, **kw):
+        real(self, *a, **kw)
+        seen.append(self.backend)
+    monkeypatch.setattr(Hub, "__init__", init)
+    r = dtl("test", fair, "--backend", backend)
+    assert r.exit_code == 0, r.output
+    assert seen == [backend]
