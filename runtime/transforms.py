@@ -29,17 +29,27 @@ def add_namespaces(e, identity, prop):
         elif k.startswith("_"):
             out[k] = v
         else:
-            out[f"{prop}:{k}"] = _ns_nested(v, prop)
+            out[f"{prop}:{k}"] = _ns_nested(v, identity, prop)
     return out
 
 
-def _ns_nested(v, prop):
+def _ns_nested(v, identity, prop):
+    """A nested dict's keys get the property namespace and its `_id`, unless already
+    qualified, the identity namespace: a nested dict with an `_id` is an entity (`create`
+    emits it), and a real node's created entities carry the namespace once."""
     t = type(v)
     if t is dict:
-        return {k if k.startswith("_") else f"{prop}:{k}": _ns_nested(x, prop)
-                for k, x in v.items()}
+        out = {}
+        for k, x in v.items():
+            if k == "_id":
+                out[k] = f"{identity}:{x}" if isinstance(x, str) and ":" not in x else x
+            elif k.startswith("_"):
+                out[k] = x
+            else:
+                out[f"{prop}:{k}"] = _ns_nested(x, identity, prop)
+        return out
     if t is list:
-        return [_ns_nested(x, prop) for x in v]
+        return [_ns_nested(x, identity, prop) for x in v]
     return v
 
 
@@ -52,16 +62,20 @@ def _plain(v):
     if t is list:
         return [_plain(x) for x in v]
     if t is dict:
-        return {k if k.startswith("_") else k.rpartition(":")[2]: _plain(x)
-                for k, x in v.items()}
+        return {k if k.startswith("_") else k.rpartition(":")[2]:
+                _plain_id(x) if k == "_id" else _plain(x) for k, x in v.items()}
     return v
+
+
+def _plain_id(v):
+    return v.partition(":")[2] or v if isinstance(v, str) else v
 
 
 def remove_namespaces(e):
     out = {}
     for k, v in e.items():
         if k == "_id":
-            out[k] = v.partition(":")[2] or v if isinstance(v, str) else v
+            out[k] = _plain_id(v)
         elif k.startswith("_"):
             out[k] = v
         else:

@@ -88,7 +88,9 @@ def _name(out: Loaded, path: Path) -> str:
 def _parse(out: Loaded, path: Path, problems: Problems, keep_text: bool = True):
     name = _name(out, path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Windows editors write one) is not content; the
+        # Sesam client reads these files so too
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         problems.error(f"cannot read {name}: {e.__class__.__name__}", Span(name), "io")
         return name, None

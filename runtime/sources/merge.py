@@ -9,7 +9,8 @@ alias (`["first", "ad.x"]`, evaluated per entity; each dataset it matches agains
 by its values once per run). With namespaced identifiers a path with an unqualified element is
 evaluated as DTL does it (namespace aware: `au.x` matches `ad-user:x`). Null and empty values
 never merge. Clusters are found breadth first, at most `max_merged` members. Strategy `default`
-combines same-named properties into lists, `compact` dedups and unwraps single values, `list`
+combines same-named properties into lists, `compact` dedups, unwraps single values and drops
+null and empty properties, `list`
 puts the members under `$merged`. A member that now belongs to a cluster named by another id
 is also emitted as a `$replaced` delete of its own id, which the pump writes only where that id
 is live (this retires the ids of clusters that merged; a composite id of several members that
@@ -225,18 +226,24 @@ class MergeSource(Source):
                 if k.startswith("_") or k == "$ids":
                     continue
                 props.setdefault(k, []).append(v)
+        compact = self.strategy == "compact"
         for k, vs in props.items():
             if len(vs) == 1:
-                out[k] = vs[0]
+                # compact drops empty properties, of one member too (a real node's global
+                # dataset of one input has no null or [] properties); a lone list stays a list
+                if not (compact and (vs[0] is None or vs[0] == [])):
+                    out[k] = vs[0]
                 continue
             flat = []
             for v in vs:
                 flat.extend(v if isinstance(v, list) else [v])
-            if self.strategy == "compact":
+            if compact:
                 uniq = []
                 for v in flat:
-                    if v not in uniq:
+                    if v is not None and v not in uniq:
                         uniq.append(v)
+                if not uniq:
+                    continue
                 flat = uniq[0] if len(uniq) == 1 else uniq
             out[k] = flat
         return out

@@ -118,3 +118,20 @@ def test_validate_prints_both_levels_and_strict_fails_on_warnings(tmp_path):
     r = CliRunner().invoke(main, ["config", "validate", "--strict", str(root)])
     assert r.exit_code == 1
     assert "error[unknown-property]" in r.output
+
+
+def test_files_with_a_byte_order_mark_load(tmp_path):
+    # editors on Windows write a UTF-8 BOM; the Sesam client and a node read such files, and
+    # positions count from the first character after it
+    root = write(tmp_path, pipes=[embedded("a", [{"_id": "1", "v": "$ENV(x)"}])])
+    for f in (root / "pipes" / "a.conf.json", ):
+        f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())
+    (root / "test-env.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"x": "y"}).encode())
+    (root / "pipes" / "bad.conf.json").write_bytes(b"\xef\xbb\xbf{\"_id\": }")
+    with pytest.raises(ConfigError) as e:
+        load_config(root)
+    (d,) = e.value.diagnostics
+    assert (d.span.file, d.span.line, d.span.column) == ("pipes/bad.conf.json", 1, 9)
+    (root / "pipes" / "bad.conf.json").unlink()
+    cfg = load_config(root)
+    assert cfg.errors == () and cfg.pipes["a"].valid

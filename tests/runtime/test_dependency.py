@@ -159,3 +159,16 @@ def test_merge_on_ids_without_namespaced_identifiers(make_hub):
     out = {e["_id"]: e["$ids"] for e in hub.output("m")}
     # a3 has `$ids`, so its own _id is not one of its identities
     assert out == {"a1": ["a1", "b1"], "a3": ["other"], "b3": ["b3"]}
+
+
+def test_merge_compact_drops_empty_properties(make_hub):
+    # compact: duplicates removed, single values unwrapped, null and [] properties dropped,
+    # for a cluster of one too; a lone member's list stays a list
+    hub = _merge_hub(make_hub, {"equality": [["eq", "x.k", "y.k"]], "strategy": "compact"})
+    hub.post("a", [{"_id": "a1", "k": 1, "n": None, "e": [], "l": [5], "v": [2, 1]},
+                   {"_id": "a2", "k": 9, "n": None, "e": [], "l": [5]}])
+    hub.post("b", [{"_id": "b1", "k": 1, "n": None, "e": [], "v": [2, None]}])
+    assert hub.run().ok
+    out = {e["_id"]: {k: v for k, v in e.items() if k not in ("_id", "$ids")}
+           for e in hub.output("m")}
+    assert out == {"a1": {"k": 1, "l": [5], "v": [2, 1]}, "a2": {"k": 9, "l": [5]}}

@@ -240,3 +240,20 @@ def test_namespaces_reach_nested_dicts_and_leave_them_again(make_hub):
     assert e["a:email"] == "x@y" and e["a:has_id"] is True
     (o,) = hub.output("out")
     assert o["profile"] == {"email": "x@y"} and o["items"] == [{"@id": 7, "_k": 1}]
+
+
+def test_nested_entities_get_the_identity_namespace(make_hub):
+    # a nested dict's `_id` gets the identity namespace on the way in (so the entities
+    # `create` emits from it carry it, as a real node's do) and loses it on the way out
+    rules = {"default": [["create", ["apply", "kid", "_S.kids"]], ["discard"]],
+             "kid": [["copy", "*"]]}
+    kid = {"_id": "k1", "n": 1, "owner": {"_id": "p1"}}
+    qualified = {"_id": "a:k2"}            # already qualified: kept as it is
+    hub = make_hub([_embedded("a", [{"_id": "1", "kids": [kid, qualified]}], rules,
+                              add_namespaces=True),
+                    internal("out", "a", {"default": [["copy", "*"]]}, remove_namespaces=True)],
+                   {"_id": "node", "type": "metadata", "namespaced_identifiers": True})
+    assert hub.run().ok
+    assert hub.output("a") == [{"_id": "a:k1", "a:n": 1, "a:owner": {"_id": "a:p1"}},
+                               {"_id": "a:k2"}]
+    assert hub.output("out") == [kid, {"_id": "k2"}]
