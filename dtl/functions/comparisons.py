@@ -53,6 +53,10 @@ def _inline(op: str, null: bool = False):
         k, a = g.const(c), g.temp()
         v, f = g.expr(call.args[1 - lit]), g.func(impl)
         x, y = (k, a) if lit == 0 else (a, k)
+        if type(c) is bool and op in ("==", "!="):  # x is c, else only a list may equal c
+            same, other = ("True", "False") if op == "==" else ("False", "True")
+            return (f"({same} if ({a} := {v}) is {c} else {other} if {a} is {not c} or "
+                    f"{a} is None else {f}({x}, {y}))")
         return (f"({x} {op} {y} if type({a} := {v}) is {type(c).__name__} else "
                 f"({null} if {a} is None else {f}({x}, {y})))")
     return (inline, "({a} " + op + " {b} if type({a} := {0}) is type({b} := {1}) and "

@@ -421,12 +421,12 @@ def _sorted_inliner(reverse: bool):
                    f"    {out} = []", f"    {t0} = None",
                    "    try:",
                    f"        for {x} in {o}:",
-                   f"            if ({v} := {x}.get({at[1]})) is None:", "                continue",
+                   f"            if ({v} := {x}[{at[1]}]) is None:", "                continue",
                    f"            if ({t} := type({v})) is not {t0} and "
                    f"({t0} is not None or {t} not in {plain}):",
                    f"                {out} = None", "                break",
                    f"            {t0} = {t}", f"            {out}.append({v})",
-                   "    except AttributeError:", f"        {out} = None",
+                   "    except (KeyError, TypeError):", f"        {out} = None",  # not a dict, or no key
                    f"{r} = {f}({o}, {at[1]}, {reverse}) if {out} is None else "
                    f"sorted({out}, reverse={reverse})"])
         return r
@@ -520,11 +520,11 @@ def _sum_inliner(g, call, impl):
                f"    {r} = 0",
                "    try:",
                f"        for {x} in {o}:",
-               f"            if ({t} := type({v} := {x}.get({at[1]}))) is float or {t} is int:",
+               f"            if ({t} := type({v} := {x}[{at[1]}])) is float or {t} is int:",
                f"                {r} += {v}",
                f"            elif {v} is not None:",
                f"                {r} = None", "                break",
-               "    except AttributeError:", f"        {r} = None",
+               "    except (KeyError, TypeError):", f"        {r} = None",  # not a dict, or no key
                f"if {r} is None:", f"    {r} = {f}({o}, {at[1]})"])
     return r
 
