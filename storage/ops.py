@@ -152,13 +152,19 @@ def put_ndjson(store: Store, name: str, lines, batch_size: int = 10_000, force: 
                     tot["first_offset"] = st.first_offset
                 tot["last_offset"] = st.last_offset
             if fast and st.latest:
-                noted = {}   # _id -> line: the last good line of each id made its version
-                for pos, i in enumerate(order):
-                    if pos not in bad:
-                        noted[batch[pos]["_id"]] = i
-                noted = [(eid, i) for eid, i in noted.items() if eid in st.latest]
-                ds.record_input([e for e, _ in noted], [digs[i] for _, i in noted],
-                                [st.latest[e] for e, _ in noted])
+                lat = st.latest
+                if not bad and len(lat) == len(batch) and len(order) == n:
+                    # every line parsed, stored or unchanged, each id once: line i made it
+                    ids = list(lat)   # in batch order (dicts keep insertion order)
+                    ds.record_input(ids, digs, list(lat.values()))
+                else:
+                    noted = {}   # _id -> line: the last good line of each id made its version
+                    for pos, i in enumerate(order):
+                        if pos not in bad:
+                            noted[batch[pos]["_id"]] = i
+                    noted = [(eid, i) for eid, i in noted.items() if eid in lat]
+                    ds.record_input([e for e, _ in noted], [digs[i] for _, i in noted],
+                                    [lat[e] for e, _ in noted])
             raw.clear()
             linenos.clear()
 
