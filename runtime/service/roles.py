@@ -202,15 +202,10 @@ def _exists(n, name) -> bool:
         return False
 
 
-def permits(n, user: Principal, perm: str, kind: str, ident: str, ent=None) -> bool:
-    """Whether `user` has `perm` on the pipe/system/dataset `ident` (`ent`: the pipe or
-    system, a dataset's writer pipe; None when there is none): roles, ACL and owner."""
-    from runtime.service.auth import allowed
-    return allowed(user, perm, *_acl_owns(n, user, kind, ident, ent))
-
-
 def permit(n, user: Principal, perm: str, kind: str, ident: str, ent=None) -> None:
-    """Raise AuthError (401 or 403, saying why) unless `permits`."""
+    """Raise AuthError (401 or 403, saying why) unless `user` has `perm` on the pipe, system
+    or dataset `ident` (`ent`: the pipe or system, a dataset's writer pipe; None when there
+    is none): roles, ACL and owner."""
     require(user, perm, *_acl_owns(n, user, kind, ident, ent))
 
 
