@@ -4,7 +4,8 @@ Crash safety: with a dataset sink, the pipe state (continuation value, dependenc
 whether a full run is under way) is committed in the same append as the batch it covers, so a
 run killed at any point resumes after the last committed batch: nothing is lost, and a batch
 written again is dropped by the sink's hash check. An interrupted full run restarts from the
-beginning (its deletion tracking needs every id of one complete pass).
+beginning (its deletion tracking needs every id of one complete pass), unless its sink
+`resumes` (json push: the receiver tracks deletions over the sequence, which goes on).
 """
 
 from __future__ import annotations
@@ -172,9 +173,14 @@ class _Run:
         resumed_full = bool(state.get("full"))
         incremental = source.supports_since and state.get("since") is not None \
             and not full and not resumed_full
+        # a sink that can (json push) continues an interrupted full run after its marker
+        go_on = resumed_full and self.sink.resumes and not full \
+            and state.get("since") is not None and state.get("sink") is not None
         res.sync_type = "incremental" if incremental else "full"
         deps = dict(state.get("deps") or {})
-        if self.tracker is not None:
+        if go_on:
+            self.dep_offsets = deps   # as the run started: later changes queue next run
+        elif self.tracker is not None:
             if incremental:
                 self.queue, self.dep_offsets = self.tracker.queue(source, deps)
             else:
@@ -185,6 +191,8 @@ class _Run:
                        start_time=self.hub.clock())
         self.chain = self.hub._chain(pipe)
         self.sink.begin(not incremental)
+        if go_on:
+            self.sink.resume(state["sink"])
         if self._initial_offset() == "initially":
             self.sink.set_populated()
         self.max_consec = int(pipe.pump.get("max_consecutive_write_errors", 1) or 1)
@@ -194,7 +202,7 @@ class _Run:
         # finish first (then they move at the end, see requeue)
         self.state = {**state, "deps": self.dep_offsets if not incremental or not self.queue
                       else deps, "full": not incremental and source.supports_since,
-                      "since": state.get("since") if incremental else None}
+                      "since": state.get("since") if incremental or go_on else None}
         gc.disable()   # entities are acyclic: the cyclic GC only slows bulk work
 
     def read(self):
@@ -223,6 +231,7 @@ class _Run:
     def finish(self):
         res, state, sink = self.res, self.state, self.sink
         state["full"] = False
+        state.pop("sink", None)
         state["runs"] = int(state.get("runs") or 0) + 1
         n = sink.finish(state, not self.incremental, True)
         if not sink.atomic_state:
@@ -316,6 +325,8 @@ class _Run:
         stored, problems = sink.write(outs, dict(self.state))
         if sink.checkpoint:
             # connector sinks commit per batch: keep the marker in step with what they hold
+            if sink.resumes and self.state.get("full"):
+                self.state["sink"] = sink.position()
             self.pump.save_state(self.state, sink)
         for pos, eid, msg in problems:
             res.errors += 1

@@ -174,8 +174,10 @@ def _run(hub, pipes, until_stable, full, live):
 def _table(summary, data):
     from rich.console import Console
     from rich.table import Table
-    t = Table(title=f"dtl run: {summary.passes} pass(es), "
-              f"{'stable' if summary.stable else 'done' if summary.ok else 'FAILED'} "
+    failed = summary.failed
+    state = (f"FAILED: {len(failed)} of {len(summary.pipes)} pipes ({', '.join(failed)})"
+             if failed else "stable" if summary.stable else "done")
+    t = Table(title=f"dtl run: {summary.passes} pass(es), {state} "
               f"in {summary.seconds:.2f}s  (data: {data})")
     for col in ("pipe", "runs", "in", "out", "changed", "deleted", "queued", "errors",
                 "status"):

@@ -10,6 +10,9 @@ class attributes say which of the optional behaviours it has, so the pump never 
   the state that came with it, is not durable: a crash resumes after the last commit.
 * `checkpoint` - the sink commits every write itself (connectors): the pump saves the pipe
   state after each write, so the marker stays in step with what the target holds.
+* `resumes` - (with `checkpoint`) an interrupted full run is continued after the last
+  checkpoint instead of restarted: `position()` is kept in the pipe state at every checkpoint
+  of a full run and handed back to `resume(position)` after `begin(True)`.
 * `populates` - `set_populated()` marks the sink's dataset populated after a complete run.
 * `on_event` - set by the pump to `on_event(kind, message, **fields)`: connector retries are
   reported there, into the pipe's execution log.
@@ -23,6 +26,7 @@ class Sink:
     groups = False
     checkpoint = False
     populates = False
+    resumes = False
     on_event = None
 
     def begin(self, full: bool):
@@ -31,6 +35,13 @@ class Sink:
     def write(self, entities: list, state: dict | None, strict: bool = False):
         """Store a batch; returns (changed count, [(position, _id, message) refused])."""
         raise NotImplementedError  # pragma: no cover
+
+    def position(self) -> dict | None:
+        """Sinks with `resumes`: what continuing the current full run needs."""
+        return None
+
+    def resume(self, position: dict) -> None:
+        """Sinks with `resumes`: continue the full run `position()` was taken in."""
 
     def flush(self) -> None:
         """Commit staged writes now (sinks with `groups`)."""

@@ -5,7 +5,9 @@ empty `is_last` request (ours: the sink cannot know which batch is last while st
 
 A request that fails (5xx, 429, timeout, refused connection) is retried with exponential
 backoff up to `batch_retries` times with the same request id; then the run fails and the
-batch is not acknowledged, so the next run sends it again: never skipped. 409 Conflict aborts
+batch is not acknowledged, so the next run sends it again: never skipped. A full sync that
+failed is continued by the next run, in the same sequence after the last acknowledged batch
+(its requests chained on), so the receiver sees one complete sequence. 409 Conflict aborts
 the sync at once (a full sync restarts with a new sequence). Filtered entities are sent as
 deletes."""
 
@@ -26,6 +28,7 @@ INTERNAL = ("_updated", "_ts", "_hash", "_previous", "_filtered")
 class JsonSink(Sink):
     atomic_state = False
     checkpoint = True
+    resumes = True     # a full sync goes on in the same sequence after a failed run
 
     def __init__(self, hub, pipe, component):
         c = component
@@ -45,6 +48,14 @@ class JsonSink(Sink):
         self.sequence = str(uuid.uuid4())
         self.prev = None
         self.sent = 0
+
+    def position(self):
+        return {"sequence_id": self.sequence, "sent": self.sent, "previous": self.prev}
+
+    def resume(self, position):
+        self.sequence = position.get("sequence_id") or self.sequence
+        self.sent = int(position.get("sent") or 0)
+        self.prev = position.get("previous")
 
     def write(self, entities, state, strict=False):
         for i in range(0, len(entities), self.batch_size):
@@ -76,7 +87,7 @@ class JsonSink(Sink):
                 limit = int(rs.get("batch_retries") if rs.get("batch_retries") is not None
                             else 3)
                 if ex.status == 409 or not retryable(ex) or attempt >= limit:
-                    raise RuntimeError(f"json sink: request {rid} ({len(items)} entities) "
+                    raise RuntimeError(f"json sink (system {self.system.id!r}): request {rid} ({len(items)} entities) "
                                        f"failed after {attempt} retries: {ex}") from ex
                 delay = backoff(rs.get("write_retry_delay"), attempt)
                 if self.on_event is not None:
