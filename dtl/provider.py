@@ -34,6 +34,17 @@ class DatasetProvider(Protocol):
         columnar view, hops' expression indexes), emptied whenever that content changes."""
 
 
+DELETED = ("_deleted",)
+
+
+def live_match(values) -> bool:
+    """A join on `alias._deleted` sees only live entities (hops never return deleted ones),
+    whose `_deleted` is false: it matches all of them when `values` hold false, else none
+    (real configurations join `["eq", "_S._deleted", "gp._deleted"]` to mean "every live
+    entity", then filter)."""
+    return any(v is False for v in values)
+
+
 def _sort_id(e: dict):
     from dtl.values import order_key
     return order_key(e.get("_id"))
@@ -104,6 +115,8 @@ class InMemoryProvider:
         return idx
 
     def lookup(self, dataset, path, values):
+        if tuple(path) == DELETED:
+            return list(self.scan(dataset)) if live_match(values) else []
         idx = self._index(dataset, tuple(path))
         hits = set()
         for v in values:

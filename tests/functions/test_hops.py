@@ -291,3 +291,14 @@ def test_a_returned_list_value_stays_one_value_per_row():
     first = {"default": [["add", "t", ["first", ["hops", {
         "datasets": ["h h"], "where": ["eq", "_S.k", "h.k"], "return": "h.tree"}]]]]}
     assert run_all(first, data, [{"_id": "s", "k": 1}]) == [{"t": [{"n": "a"}, {"n": "b"}]}]
+
+
+def test_a_join_on_deleted_means_every_live_entity():
+    # hops only see live entities: `["eq", "_S._deleted", "d._deleted"]` joins a live source
+    # to all of them (real configurations then filter), a deleted source to none
+    w = [["eq", "_S._deleted", "d._deleted"], ["eq", "d.y", "q"]]
+    assert ids(_rules(w), D, {"_id": "s", "_deleted": False}) == ["d0", "d1"]
+    assert ids(_rules(w), D, {"_id": "s", "_deleted": True}) == []
+    both = [["and", ["eq", "_S._deleted", "d._deleted"],
+             ["or", ["eq", "d.x", 7], ["eq", "d.y", "r"]]]]
+    assert ids(_rules(both), D, {"_id": "s", "_deleted": False}) == ["d0", "d2"]

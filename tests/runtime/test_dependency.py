@@ -172,3 +172,26 @@ def test_merge_compact_drops_empty_properties(make_hub):
     out = {e["_id"]: {k: v for k, v in e.items() if k not in ("_id", "$ids")}
            for e in hub.output("m")}
     assert out == {"a1": {"k": 1, "l": [5], "v": [2, 1]}, "a2": {"k": 9, "l": [5]}}
+
+
+def test_a_join_on_deleted_requeues_every_live_source(make_hub):
+    # `["eq", "_S._deleted", "p._deleted"]` joins every live entity; a change in the joined
+    # dataset re-queues every live source entity, as the join reaches all of them
+    hub = make_hub([receiver("g"), receiver("p"),
+                    {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "g"},
+                     "transform": {"type": "dtl", "rules": {"default": [
+                         ["copy", "_id"],
+                         ["add", "n", ["sorted", ["hops", {
+                             "datasets": ["p p"],
+                             "where": [["eq", "_S._deleted", "p._deleted"],
+                                       ["in", "_S.tag", "p.tags"]],
+                             "return": "p._id"}]]]]}}}])
+    hub.post("g", [{"_id": "g1", "tag": "a"}, {"_id": "g2", "tag": "b"}])
+    hub.post("p", [{"_id": "p1", "tags": ["a"]}, {"_id": "p2", "tags": ["a", "b"]}])
+    assert hub.run().ok
+    assert {e["_id"]: e["n"] for e in hub.output("out")} == {"g1": ["p1", "p2"], "g2": ["p2"]}
+    hub.post("p", [{"_id": "p3", "tags": ["b"]}])
+    s = hub.run()
+    assert s["out"].queued == 2
+    assert {e["_id"]: e["n"] for e in hub.output("out")} == {"g1": ["p1", "p2"],
+                                                            "g2": ["p2", "p3"]}
