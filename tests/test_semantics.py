@@ -196,3 +196,17 @@ def test_make_ni_of_integers(backend):
     out = run(rules, {"id": 3402, "ids": [1, "a", True, 2.5], "flag": True}, backend=backend)
     assert out == [{"id-ni": dtl.values.NI("emp:3402"),
                     "ids-ni": [dtl.values.NI("emp:1"), dtl.values.NI("emp:a")]}]
+
+
+@pytest.mark.parametrize("backend", ["closure", "auto", "vector"])
+def test_source_ids_are_dynamic(backend):
+    # caveats.rst: `_S.$ids` wraps the source's `_id` as an NI when there is no `$ids`, in
+    # the pipe's identity namespace with namespaced identifiers (a qualified _id as it is)
+    NI = dtl.values.NI
+    rules = [["add", "ids", "_S.$ids"]]
+    assert run(rules, {"_id": "a1"}, backend=backend) == [{"ids": [NI("a1")]}]
+    assert run(rules, {"_id": "a1", "$ids": [NI("x:1")]}, backend=backend) == \
+        [{"ids": [NI("x:1")]}]
+    ns = {"namespaced_identifiers": True, "namespaces": {"identity": "crm"}}
+    assert run(rules, {"_id": "a1"}, backend=backend, options=ns) == [{"ids": [NI("crm:a1")]}]
+    assert run(rules, {"_id": "hr:7"}, backend=backend, options=ns) == [{"ids": [NI("hr:7")]}]

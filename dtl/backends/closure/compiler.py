@@ -13,6 +13,7 @@ from dtl.errors import DTLError, DTLRuntimeError
 from dtl.functions.registry import FunctionSpec
 from dtl.ir.nodes import Call, Lambda, Literal, Path, Program, TransformList
 from dtl.paths import walk_path
+from dtl.values import NI
 
 
 def copy_value(v):
@@ -84,6 +85,8 @@ class Compiler:
     def path(self, node: Path):
         els = node.elements
         head = node.head
+        if head == "_S" and els == ("$ids",) and not node.is_alias:
+            return self._dynamic_ids()
         if els and self.ctx.options.namespaced_identifiers:
             return self._ns_path(node)
         if node.is_alias:
@@ -122,6 +125,26 @@ class Compiler:
                 return walk_path(v, els)
             return p1
         return lambda env: walk_path(get(env), els)
+
+    def _dynamic_ids(self):
+        """`_S.$ids` is dynamic (caveats.rst): a source entity without `$ids` has its own
+        `_id` as its one identity, an NI, in the pipe's identity namespace when namespaced
+        identifiers are on and the `_id` is not qualified."""
+        opts = self.ctx.options
+        prefix = f"{opts.identity_namespace}:" if opts.namespaced_identifiers and \
+            opts.identity_namespace else ""
+
+        def ids(env):
+            s = env.S
+            if type(s) is not dict:
+                return walk_path(s, ("$ids",))
+            if "$ids" in s:
+                return s["$ids"]
+            eid = s.get("_id")
+            if type(eid) is not str:
+                return None
+            return [NI(eid if ":" in eid or not prefix else prefix + eid)]
+        return ids
 
     def _ns_path(self, node: Path):
         """`_S.x` is `["path", "x", "_S."]`, and `path` is namespace aware: with namespaced

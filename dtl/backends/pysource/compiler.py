@@ -96,7 +96,8 @@ class RuleSource:
         return self.closure(node)
 
     def path(self, node: Path) -> str:
-        if node.is_alias or node.head not in ("_S", "_T") or (self.ns and node.elements):
+        if node.is_alias or node.head not in ("_S", "_T") or (self.ns and node.elements) or \
+                (node.head == "_S" and node.elements == ("$ids",)):   # dynamic: closure's
             return self.closure(node)
         var = "S" if node.head == "_S" else "T"
         els = node.elements

@@ -57,6 +57,8 @@ def expr_reason(node, namespaced: bool = False) -> str | None:
             return "hop alias"
         if node.head not in ("_S", "_T") or not node.elements:
             return f"path {node.head}" + ("" if node.elements else " (whole entity)")
+        if node.head == "_S" and node.elements == ("$ids",):
+            return "the dynamic _S.$ids (the _id when there is no $ids)"
         return None
     if not isinstance(node, Call) or node.kind != "expression":
         return "not an expression"
