@@ -565,8 +565,8 @@ WHAT = {
 
 def report(results: dict) -> str:
     """The Markdown table of bench/RESULTS-faults.md from the campaign's JSON."""
-    rows = ["| fault | trials | kills landed | checked after | lost | duplicated | "
-            "verify problems | s |", "|---|---:|---:|---|---:|---:|---:|---:|"]
+    rows = ["| fault | trials | kills landed | ended first (retried) | checked after | lost | "
+            "duplicated | verify problems | s |", "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for name in FAULTS:
         r = results.get(name)
         if r is None or name in ("corrupt", "secrets"):
@@ -575,9 +575,11 @@ def report(results: dict) -> str:
                  f"({r.get('entities_acknowledged')} entities), {r.get('batches_unanswered')} "
                  f"unanswered ({r.get('unanswered_stored_whole')} stored whole, "
                  f"{r.get('torn_batches')} torn)",
-                 "compact": "every kill: verify, latest version of every _id"}.get(
+                 "compact": "every kill: verify, latest version of every _id "
+                 f"({r.get('killed_before_commit', '?')} kills before its commit)"}.get(
                      name, "every kill, and the run to the end")
-        rows.append(f"| {WHAT[name]} | {r['trials']} | {r['kills']} | {extra} | {r['lost']} "
+        rows.append(f"| {WHAT[name]} | {r['trials']} | {r['kills']} | "
+                    f"{r.get('ended_before_kill', '-')} | {extra} | {r['lost']} "
                     f"| {r.get('duplicated', 0)} | {r['verify_problems']} | {r['seconds']} |")
     out = "\n".join(rows)
     c = results.get("corrupt")
