@@ -19,7 +19,10 @@ strings = user_text | code_like
 
 
 def _sources(t):
-    return [f.__dtl_source__ for ctx, _, _ in t.stages for f in ctx.fast_rules.values()]
+    """Every generated function of a transform: rule functions and the entry points."""
+    entry = [f for f in (t.apply, *t.loops.values()) if hasattr(f, "__dtl_source__")]
+    return [f.__dtl_source__ for ctx, _, _ in t.stages for f in ctx.fast_rules.values()] + \
+        [f.__dtl_source__ for f in entry]
 
 
 @given(strings, strings, strings, strings)
@@ -32,11 +35,20 @@ def test_user_strings_never_reach_the_source(prop, value, element, rule):
             ["copy", element],
             ["add", "r", ["apply", rule, "_S.kids"]],
             ["if", ["eq", "_S.x", value], ["add", element, prop], ["remove", prop]],
+            ["add", "s", ["sum", f"_S.kids.'{element.replace(chr(39), chr(39) * 2)}'"]],
+            ["add", "o", ["sorted", f"_S.kids.'{value.replace(chr(39), chr(39) * 2)}'"]],
+            ["add", "c", ["concat", value, ["first", ["split", prop, "_S.x"]], element]],
+            ["add", "q", ["eq", "_S.x", value]],
         ],
         rule: [["add", prop, "_S."]],
     }
     t = dtl.compile(rules)
     for src in _sources(t):
+        assert MARK not in src
+    # without the closure (`apply`), the entry points are generated too
+    plain = dtl.compile({"default": [r for r in rules["default"] if r[1:2] != ["r"]]})
+    assert len(_sources(plain)) == 4
+    for src in _sources(plain):
         assert MARK not in src
     src_entity = {element: value, "x": value, "kids": [1, 2]}
     closure = dtl.compile(rules, backend="closure")

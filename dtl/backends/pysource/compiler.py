@@ -2,12 +2,18 @@
 
 Closures cost a Python call per IR node; here a rule's straight-line transforms (`add`,
 `copy`, `filter`, `if`, ...) and their expressions become one function body, and function
-calls go straight to the registry's implementations. Whatever this backend does not handle is
-delegated per node to the closure backend (`C[i](env)`), so both always agree.
+calls go straight to the registry's implementations, or are written out by the registry's
+inline templates and inliners (which specialize on literal arguments). Whatever this backend
+does not handle is delegated per node to the closure backend (`C[i](env)`), so both always
+agree. A default rule that needs no closure also becomes the transform's entry points
+(`compile_entity`): `apply` in one call per entity, and loops over a list of entities for
+`apply_batch` and `apply_each`, with the target built by one dict display.
 
 No user string ever becomes code: every string, property name and path element is placed in
-the constants table `K` and referenced by index; only integers, booleans and None are written
-as literals (via repr). Function names, rule names and variables never appear in the source.
+the constants table `K` and referenced by index; of a document's values only integers,
+booleans and None are written as literals (via repr), other literals are the compiler's own
+(round's 1e-6, builtin type names). Function names, rule names and variables never appear in
+the source.
 `tests/test_pysource.py` checks both properties with hypothesis.
 """
 
