@@ -184,10 +184,13 @@ def _table(summary, data):
         t.add_column(col, justify="left" if col in ("pipe", "status") else "right",
                      no_wrap=col == "pipe")
     for p in summary.pipes.values():
-        status = p.status if not p.reason else f"{p.status}: {p.reason}"
         t.add_row(p.pipe, str(p.runs), str(p.read), str(p.written), str(p.changed),
-                  str(p.deleted), str(p.queued), str(p.errors), status)
+                  str(p.deleted), str(p.queued), str(p.errors), p.status)
     Console().print(t)
+    # reasons in whole lines below the table: a narrow terminal wraps a column to pieces
+    for p in summary.pipes.values():
+        if p.reason:
+            click.echo(f"{p.pipe}: {p.status}: {p.reason}", err=p.status == "failed")
 
 
 def _watch(hub, pipes, fmt):

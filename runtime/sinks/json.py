@@ -87,8 +87,9 @@ class JsonSink(Sink):
                 limit = int(rs.get("batch_retries") if rs.get("batch_retries") is not None
                             else 3)
                 if ex.status == 409 or not retryable(ex) or attempt >= limit:
-                    raise RuntimeError(f"json sink (system {self.system.id!r}): request {rid} ({len(items)} entities) "
-                                       f"failed after {attempt} retries: {ex}") from ex
+                    raise RuntimeError(f"json sink (system {self.system.id!r}): request {rid} "
+                                       f"({len(items)} entities) failed after {attempt} "
+                                       f"retries: {ex}") from ex
                 delay = backoff(rs.get("write_retry_delay"), attempt)
                 if self.on_event is not None:
                     self.on_event("write-retry", f"json sink: request {rid} failed ({ex}); "

@@ -5,9 +5,11 @@ back delivers everything.
 
 What "without loss or duplicates" means for an HTTP sink: the pump's marker moves only when
 every request of a pipe batch was acknowledged (answered 2xx), and the rerun starts after the
-marker. So every entity arrives; the only ones that can arrive twice are those of the one
-request that was in flight when the receiver died, if it had recorded it before dying
-(at-least-once, as Sesam's pipes are: "not transactional"). The full sync is continued, not
+marker. So every entity arrives; the only ones that can arrive twice are those of the pipe
+batch in flight when the receiver died: its requests the receiver recorded (when the pipe's
+batch_size is the sink's, that is the one unanswered request, if it was recorded before the
+receiver died). At-least-once, as Sesam's pipes are ("not transactional": batch_size 1 to
+avoid duplicates). The full sync is continued, not
 restarted: the rerun goes on with the same sequence_id, chains previous_request_id from the
 last acknowledged request and ends with is_last, so a receiver doing deletion tracking sees
 one complete sequence."""
@@ -26,7 +28,7 @@ N, FEED, BATCH = 300, 50, 20
 URL_PATH = "/receivers/cards/entities"
 
 
-def _config(root, port):
+def _config(root, port, pipe_batch=BATCH):
     def pipe(pid, source, rules=None, **kw):
         p = {"_id": pid, "type": "pipe", "source": source, **kw}
         if rules:
@@ -41,7 +43,7 @@ def _config(root, port):
         pipe("animals", {"type": "embedded", "entities": animals}),
         pipe("animal-cards", {"type": "dataset", "dataset": "animals"},
              [["copy", "*"], ["add", "label", ["concat", "_S.kind", "-", ["string", "_S.n"]]]]),
-        pipe("push-cards", {"type": "dataset", "dataset": "animal-cards"}, batch_size=BATCH,
+        pipe("push-cards", {"type": "dataset", "dataset": "animal-cards"}, batch_size=pipe_batch,
              sink={"type": "json", "system": "shelter", "url": URL_PATH.lstrip("/"),
                    "batch_size": BATCH},
              pump={"batch_retries": 2, "write_retry_delay": 0.05}),
@@ -76,7 +78,7 @@ def _records(log):
 
 
 def _dtl(cfg, data, *args, popen=False):
-    env = dict(os.environ, PYTHONPATH=ROOT, COLUMNS="400")
+    env = dict(os.environ, PYTHONPATH=ROOT, COLUMNS="80")
     cmd = [DTL, "run", cfg, "--data", data, *args]
     if popen:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -84,14 +86,14 @@ def _dtl(cfg, data, *args, popen=False):
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
 
 
-def _kill_and_rerun(tmp, die_args, external_after=None):
+def _kill_and_rerun(tmp, die_args, external_after=None, pipe_batch=BATCH):
     """Run 1 with a receiver that dies (by itself at a request, or SIGKILLed from here once
     it recorded `external_after` requests); check run 1's summary; rerun with the receiver
     back. Returns (records of run 1, records of the rerun, run 1's output)."""
     cfg, data, log = str(tmp / "cfg"), str(tmp / "data"), str(tmp / "received.jsonl")
     srv, port = _receiver(tmp, log, 0, *die_args)
     try:
-        _config(cfg, port)
+        _config(cfg, port, pipe_batch)
         p = _dtl(cfg, data, popen=True)
         if external_after is not None:
             deadline = time.monotonic() + 60
@@ -108,12 +110,16 @@ def _kill_and_rerun(tmp, die_args, external_after=None):
     text = out + err
     assert p.returncode == 3, text
     assert "Traceback" not in text, text
-    rows = {ln.split()[1]: ln for ln in out.splitlines() if ln[:1] in "│┃|" and len(ln.split()) > 2}
+    rows = {ln.split()[1]: ln for ln in out.splitlines()
+            if ln.startswith("│") and len(ln.split()) > 2}
     for pid in ("animals", "animal-cards", "feed", "feed-totals"):
         assert " ok " in rows[pid] + " ", (pid, out)
-    fail = rows["push-cards"]
-    assert "failed" in fail and "'shelter'" in fail and \
-        f"http://127.0.0.1:{port}{URL_PATH}" in fail, out
+    assert " failed " in rows["push-cards"] and "FAILED: 1 of 5 pipes (push-cards)" in out, out
+    # the reason, whole on one line (the terminal is 80 columns): pipe, system, url, cause
+    reason = [ln for ln in err.splitlines() if ln.startswith("push-cards: failed: ")]
+    assert len(reason) == 1, err
+    assert "json sink (system 'shelter')" in reason[0] and \
+        f"POST http://127.0.0.1:{port}{URL_PATH}" in reason[0], reason
     before = _records(log)
 
     srv, port2 = _receiver(tmp, log, port)
@@ -133,14 +139,14 @@ def _kill_and_rerun(tmp, die_args, external_after=None):
     return before, after, out
 
 
-def _check_delivery(before, after, may_repeat):
+def _check_delivery(before, after, may_repeat, bound=BATCH):
     want = [f"a{i:03d}" for i in range(N)]
     sent = [i for rec in before + after for i in rec["ids"]]
     assert sorted(set(sent)) == want                                  # nothing lost
     repeats = sorted(i for i in set(sent) if sent.count(i) > 1)
     assert all(sent.count(i) <= 2 for i in repeats)
     assert set(repeats) <= set(may_repeat), repeats                   # only the unanswered one
-    assert len(repeats) <= BATCH
+    assert len(repeats) <= bound
     # one full sync, continued across the runs: same sequence, an unbroken request chain
     params = [rec["params"] for rec in before + after]
     assert all(p["sequence_id"] == params[0]["sequence_id"] and p["is_full"] == "true"
@@ -187,3 +193,17 @@ def test_receiver_dies_on_the_closing_request(tmp_path):
     assert len(before) == last - 1
     assert _check_delivery(before, after, []) == []
     assert [rec["ids"] for rec in after] == [[]]          # the rerun only closes the sync
+
+
+def test_pipe_batch_of_three_requests_is_resent_from_its_start(tmp_path):
+    # pipe batches of 60 are pushed as requests of 20: the marker moves per pipe batch, so
+    # the rerun resends the in-flight pipe batch from its first request (4: answered, 5:
+    # recorded, never answered); nothing before it
+    before, after, _ = _kill_and_rerun(tmp_path, ("--die-at", "5", "--die-when", "recorded"),
+                                       pipe_batch=3 * BATCH)
+    assert len(before) == 5
+    resent = before[3]["ids"] + before[4]["ids"]
+    assert _check_delivery(before, after, resent, bound=3 * BATCH) == sorted(resent)
+    assert after[0]["params"]["request_id"] == before[3]["params"]["request_id"]
+    assert after[0]["params"].get("previous_request_id") == \
+        before[2]["params"]["request_id"]
