@@ -152,19 +152,6 @@ def test_pki_interoperates_with_plain_rsa_oaep():
     assert ev(["decrypt-pki", RSA_PRIVATE_PKCS1, "_S.e"], {"e": legacy}) == "hej"
 
 
-@pytest.mark.parametrize("expr", [
-    ["encrypt-pki", "RSA_PEM_public_key", "x"],
-    ["decrypt-pki", "RSA_PEM_private_key", "x"],
-    ["encrypt-pki", RSA_PUBLIC, 5],
-    ["encrypt-pki", RSA_PUBLIC, "x" * 300],  # longer than one RSA block can carry
-    ["decrypt-pki", RSA_PRIVATE_PKCS1, "not bytes"],
-    ["decrypt-pki", RSA_PRIVATE_PKCS1, "~bYWJj"],
-])
-def test_pki_errors(expr):
-    with pytest.raises(DTLError):
-        ev(expr)
-
-
 @settings(max_examples=100)
 @given(st.lists(st.text(max_size=40), max_size=3) | st.text(max_size=40))
 def test_pki_round_trip(value):
@@ -198,7 +185,23 @@ def test_pgp_unprotected_key_ignores_passphrase():
     assert ev(["decrypt-pgp", str(PGP_OPEN_KEY), "", "_S.m"], {"m": msg}) == "open"
 
 
+@settings(max_examples=20)
+@given(st.lists(st.text(max_size=200), max_size=3) | st.text(max_size=2000))
+def test_pgp_round_trip(value):
+    got = ev(["decrypt-pgp", PGP_PRIVATE, PASSPHRASE, ["encrypt-pgp", PGP_PUBLIC, "_S.v"]],
+             {"v": value})
+    assert got == value
+
+
+# -- what pki and pgp refuse ----------------------------------------------------------------------
+
 @pytest.mark.parametrize("expr", [
+    ["encrypt-pki", "RSA_PEM_public_key", "x"],
+    ["decrypt-pki", "RSA_PEM_private_key", "x"],
+    ["encrypt-pki", RSA_PUBLIC, 5],
+    ["encrypt-pki", RSA_PUBLIC, "x" * 300],  # longer than one RSA block can carry
+    ["decrypt-pki", RSA_PRIVATE_PKCS1, "not bytes"],
+    ["decrypt-pki", RSA_PRIVATE_PKCS1, "~bYWJj"],
     ["decrypt-pgp", PGP_PRIVATE, "wrong-password", ["encrypt-pgp", PGP_PUBLIC, "x"]],
     ["decrypt-pgp", PGP_PRIVATE, PASSPHRASE, ["encrypt-pgp", str(PGP_OPEN_KEY.pubkey), "x"]],
     ["decrypt-pgp", PGP_PUBLIC, PASSPHRASE, "x"],
@@ -206,14 +209,6 @@ def test_pgp_unprotected_key_ignores_passphrase():
     ["encrypt-pgp", "OpenPGP_public_key", "x"],
     ["encrypt-pgp", PGP_PUBLIC, ["list", "x", 1]],
 ])
-def test_pgp_errors(expr):
+def test_pki_and_pgp_errors(expr):
     with pytest.raises(DTLError):
         ev(expr)
-
-
-@settings(max_examples=20)
-@given(st.lists(st.text(max_size=200), max_size=3) | st.text(max_size=2000))
-def test_pgp_round_trip(value):
-    got = ev(["decrypt-pgp", PGP_PRIVATE, PASSPHRASE, ["encrypt-pgp", PGP_PUBLIC, "_S.v"]],
-             {"v": value})
-    assert got == value

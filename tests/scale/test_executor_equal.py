@@ -51,13 +51,19 @@ def _dask(engine, cfg_dir, data, shards, profile=None, inline_below=0):
     return s, hub
 
 
+def _twins(writer, tmp_path, stem, **kw):
+    """Two copies of one invented configuration written by WRITER (one for the local run, one
+    for dask) and their two data directories."""
+    a = writer.write(str(tmp_path / f"{stem}-local"), **kw)
+    b = writer.write(str(tmp_path / f"{stem}-dask"), **kw)
+    return a, b, str(tmp_path / "data-local"), str(tmp_path / "data-dask")
+
+
 @pytest.mark.parametrize("workers", WORKERS)
 def test_fixture_same_datasets(workers, dask_engines, tmp_path):
     t0 = time.monotonic()
     engine = dask_engines(workers)
-    a = fixture.write(str(tmp_path / "cfg-local"))
-    b = fixture.write(str(tmp_path / "cfg-dask"))
-    la, db = str(tmp_path / "data-local"), str(tmp_path / "data-dask")
+    a, b, la, db = _twins(fixture, tmp_path, "cfg")
     sa = _local(a, la)
     sb, hub = _dask(engine, b, db, shards=workers)
     assert sa.ok and sb.ok, (sa.as_dict(), sb.as_dict())
@@ -93,9 +99,7 @@ def test_rerun_in_a_new_data_dir_on_the_same_cluster(dask_engines, tmp_path):
     under the same path (a long-lived cluster, `dtl run --fresh`) is read as new."""
     import shutil
     engine = dask_engines(WORKERS[0])
-    a = fixture.write(str(tmp_path / "cfg-local"), n=200)
-    b = fixture.write(str(tmp_path / "cfg-dask"), n=200)
-    la, db = str(tmp_path / "data-local"), str(tmp_path / "data-dask")
+    a, b, la, db = _twins(fixture, tmp_path, "cfg", n=200)
     _dask(engine, b, db, shards=2)
     shutil.rmtree(db)
     fixture.write(a, n=200, gen=1)
@@ -134,9 +138,7 @@ def test_node_fixture_same_datasets(workers, dask_engines, tmp_path):
     """An invented node shaped like real ones, two generations, each run until stable."""
     t0 = time.monotonic()
     engine = dask_engines(workers)
-    a = node_fixture.write(str(tmp_path / "node-local"))
-    b = node_fixture.write(str(tmp_path / "node-dask"))
-    la, db = str(tmp_path / "data-local"), str(tmp_path / "data-dask")
+    a, b, la, db = _twins(node_fixture, tmp_path, "node")
     for gen in (0, 1):
         node_fixture.write(a, gen)
         node_fixture.write(b, gen)

@@ -5,6 +5,8 @@ survive a restart and cannot be written through the API."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
+
 import httpx
 
 from runtime.service.auth import local_key, mint
@@ -22,12 +24,18 @@ def _client(bg, data, role, email):
         "Authorization": f"Bearer {mint(local_key(data), role, email=email)}"})
 
 
+@contextmanager
+def _node(data, *people, conf=HUBCONF):
+    """A server on DATA and a client for each (role, email) of PEOPLE, closed before it."""
+    with Background(build(data, conf, fsync=False)) as bg, ExitStack() as clients:
+        yield [clients.enter_context(_client(bg, data, role, email)) for role, email in people]
+
+
 def test_a_user_manages_what_it_created_and_nothing_else(tmp_path):
     data = tmp_path / "data"
-    with Background(build(data, HUBCONF, fsync=False)) as bg, \
-            _client(bg, data, "User", "ann@example.com") as ann, \
-            _client(bg, data, "User", "bob@example.com") as bob, \
-            _client(bg, data, "Developer", "dev@example.com") as dev:
+    with _node(data, ("User", "ann@example.com"),
+               ("User", "bob@example.com"),
+               ("Developer", "dev@example.com")) as [ann, bob, dev]:
         assert ann.post("/pipes", json=[_pipe("mine")]).status_code == 200
         assert ann.post("/pipes", json=[{"_id": "in", "type": "pipe",
                                          "source": {"type": "http_endpoint"}}]).status_code == 200
@@ -70,10 +78,9 @@ def test_a_user_manages_what_it_created_and_nothing_else(tmp_path):
 
 def test_datasets_created_through_the_api_have_their_creator_as_owner(tmp_path):
     data = tmp_path / "data"
-    with Background(build(data, HUBCONF, fsync=False)) as bg, \
-            _client(bg, data, "User", "ann@example.com") as ann, \
-            _client(bg, data, "User", "bob@example.com") as bob, \
-            _client(bg, data, "Admin", "root@example.com") as admin:
+    with _node(data, ("User", "ann@example.com"),
+               ("User", "bob@example.com"),
+               ("Admin", "root@example.com")) as [ann, bob, admin]:
         assert ann.post("/datasets/notes/entities", json=[{"_id": "1"}]).status_code == 200
         assert ann.post("/datasets/notes/entities", json=[{"_id": "2"}]).status_code == 200
         assert bob.post("/datasets/notes/entities", json=[{"_id": "3"}]).status_code == 403
@@ -92,14 +99,12 @@ def test_datasets_created_through_the_api_have_their_creator_as_owner(tmp_path):
 
 def test_owners_survive_a_restart(tmp_path):
     data = tmp_path / "data"
-    with Background(build(data, HUBCONF, fsync=False)) as bg, \
-            _client(bg, data, "User", "ann@example.com") as ann:
+    with _node(data, ("User", "ann@example.com")) as [ann]:
         assert ann.post("/pipes", json=[_pipe("mine")]).status_code == 200
         assert ann.post("/systems", json=[{"_id": "mysys", "type": "system:url",
                                            "base_url": "http://127.0.0.1:9/"}]).status_code == 200
-    with Background(build(data, None, fsync=False)) as bg, \
-            _client(bg, data, "User", "ann@example.com") as ann, \
-            _client(bg, data, "User", "bob@example.com") as bob:
+    with _node(data, ("User", "ann@example.com"),
+               ("User", "bob@example.com"), conf=None) as [ann, bob]:
         assert bob.put("/pipes/mine/config", json=_pipe("mine", comment="b")).status_code == 403
         assert bob.delete("/systems/mysys").status_code == 403
         r = ann.put("/pipes/mine/config", json=_pipe("mine", comment="a"))
