@@ -74,6 +74,23 @@ def check(n, user: Principal, perm: str, entity) -> None:
     permit(n, user, perm, "system" if isinstance(entity, System) else "pipe", entity.id, entity)
 
 
+def pipe_for(request: Request, user: Principal, perm: str, pipe_id: str):
+    """The node and its pipe, once `user` has `perm` on it: a 404 for no such pipe comes
+    before the 403, as on every pipe route."""
+    n = node(request)
+    p = n.pipe(pipe_id)
+    check(n, user, perm, p)
+    return n, p
+
+
+def system_for(request: Request, user: Principal, perm: str, system_id: str):
+    """The node and its system, as `pipe_for`."""
+    n = node(request)
+    s = n.system(system_id)
+    check(n, user, perm, s)
+    return n, s
+
+
 def flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from runtime.service import configstore
 from runtime.service.bodies import json_body, text_body
-from runtime.service.common import AUTH, caller, check, errors, flag, json_response, node
+from runtime.service.common import (AUTH, caller, check, errors, flag, json_response, node,
+                                    pipe_for, system_for)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, system_view
 
@@ -104,9 +105,7 @@ async def _add(request, force, kind, user):
 
 @router.get("/pipes/{pipe_id}/config", responses={**AUTH, **errors(404)})
 def get_pipe_config(request: Request, pipe_id: str, user=Depends(caller)):
-    n = node(request)
-    p = n.pipe(pipe_id)
-    check(n, user, "read_config", p)
+    n, p = pipe_for(request, user, "read_config", pipe_id)
     return json_response(n.configs.get(pipe_id) or {})
 
 
@@ -132,8 +131,7 @@ async def _put_one(request, ident, force, user, kind):
 
 @router.delete("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
 def delete_pipe(request: Request, pipe_id: str, user=Depends(caller)):
-    n = node(request)
-    check(n, user, "write_config", n.pipe(pipe_id))
+    n, _ = pipe_for(request, user, "write_config", pipe_id)
     n.delete_entity(pipe_id, "pipe")
     return {"_id": pipe_id, "deleted": True}
 
@@ -162,24 +160,20 @@ async def add_systems(request: Request, force: str | None = None,
 
 @router.get("/systems/{system_id}", responses={**AUTH, **errors(404)})
 def get_system(request: Request, system_id: str, user=Depends(caller)):
-    n = node(request)
-    s = n.system(system_id)
-    check(n, user, "read_config", s)
+    n, s = system_for(request, user, "read_config", system_id)
     return json_response(system_view(n, s))
 
 
 @router.delete("/systems/{system_id}", responses={**AUTH, **errors(404)})
 def delete_system(request: Request, system_id: str, user=Depends(caller)):
-    n = node(request)
-    check(n, user, "write_config", n.system(system_id))
+    n, _ = system_for(request, user, "write_config", system_id)
     n.delete_entity(system_id, "system")
     return {"_id": system_id, "deleted": True}
 
 
 @router.get("/systems/{system_id}/config", responses={**AUTH, **errors(404)})
 def get_system_config(request: Request, system_id: str, user=Depends(caller)):
-    n = node(request)
-    check(n, user, "read_config", n.system(system_id))
+    n, _ = system_for(request, user, "read_config", system_id)
     return json_response(n.configs.get(system_id) or {})
 
 

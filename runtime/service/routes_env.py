@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service.bodies import json_body, text_body
-from runtime.service.common import AUTH, caller, check, errors, json_response, node
+from runtime.service.common import AUTH, caller, errors, json_response, node, system_for
 from runtime.service.node import NodeError
 
 router = APIRouter(prefix="/api", tags=["env"])
@@ -106,14 +106,12 @@ def delete_secret(request: Request, secret_key: str, _=Depends(caller)):
 
 @router.get("/systems/{system_id}/secrets", responses={**AUTH, **errors(404), **NAMES})
 def get_system_secrets(request: Request, system_id: str, user=Depends(caller)):
-    n = node(request)
-    check(n, user, "write_config", n.system(system_id))
+    n, _ = system_for(request, user, "write_config", system_id)
     return json_response(n.secrets.names(system_id))
 
 
 async def _system_secrets(request, system_id, user, replace):
-    n = node(request)
-    check(n, user, "write_config", n.system(system_id))
+    n, _ = system_for(request, user, "write_config", system_id)
     return await _set_secrets(request, replace, system_id)
 
 
@@ -135,8 +133,7 @@ async def post_system_secrets(request: Request, system_id: str,
                responses={**AUTH, **errors(404), **NAMES})
 def delete_system_secret(request: Request, system_id: str, secret_key: str,
                          user=Depends(caller)):
-    n = node(request)
-    check(n, user, "write_config", n.system(system_id))
+    n, _ = system_for(request, user, "write_config", system_id)
     if not n.secrets.delete(secret_key, system_id):
         raise NodeError(404, "not-found", f"no secret {secret_key!r} on {system_id!r}")
     n.reload()

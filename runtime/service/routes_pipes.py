@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service.common import (AUTH, caller, check, errors, flag, json_response, node,
-                                    stream_array, wants_ndjson)
+                                    pipe_for, stream_array, wants_ndjson)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, pump_view
 
@@ -52,9 +52,7 @@ def list_pipes(request: Request, verbose: str | None = None, user=Depends(caller
 
 @router.get("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
 def get_pipe(request: Request, pipe_id: str, user=Depends(caller)):
-    n = node(request)
-    p = n.pipe(pipe_id)
-    check(n, user, "read_config", p)
+    n, p = pipe_for(request, user, "read_config", pipe_id)
     return json_response(pipe_view(n, p))
 
 
@@ -65,9 +63,7 @@ def pipe_entities(request: Request, pipe_id: str, stage: str | None = None,
     """The pipe's entities at a stage, computed from its source now (the sink is not
     written); `sink` (default) and `after-transforms` are the transform output."""
     from runtime.testing.outputs import HubOutputs
-    n = node(request)
-    p = n.pipe(pipe_id)
-    check(n, user, "read_data", p)
+    n, p = pipe_for(request, user, "read_data", pipe_id)
     if stage is not None and stage not in STAGES:
         raise NodeError(400, "bad-parameter", f"stage must be one of {', '.join(STAGES)}")
     if limit is not None and limit < 0:
@@ -86,8 +82,7 @@ def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: in
              history: str | None = None, reverse: str | None = None,
              deleted: str | None = None, user=Depends(caller)):
     """The execution log (`system:pump_execution:<pipe>`): run events and entity errors."""
-    n = node(request)
-    check(n, user, "read_data", n.pipe(pipe_id))
+    n, _ = pipe_for(request, user, "read_data", pipe_id)
     if limit is not None and limit < 0:
         raise NodeError(400, "bad-parameter", "limit must be >= 0")
     hist, rev, dele = flag(history, True), flag(reverse, False), flag(deleted, True)
@@ -107,9 +102,7 @@ def pipe_log(request: Request, pipe_id: str, since: int | None = None, limit: in
 
 @router.get("/pipes/{pipe_id}/pump", responses={**AUTH, **errors(404)})
 def get_pump(request: Request, pipe_id: str, user=Depends(caller)):
-    n = node(request)
-    p = n.pipe(pipe_id)
-    check(n, user, "read_config", p)
+    n, p = pipe_for(request, user, "read_config", pipe_id)
     return json_response(pump_view(n, p))
 
 
@@ -122,9 +115,7 @@ async def pump_operation(request: Request, pipe_id: str, operation: str = Form(.
     `disable` (+`comment`; the scheduler skips a disabled pump), `run-to-stable`
     (ours: runs now until nothing changes), `reset`, `update-last-seen` (+`last-seen`),
     `set-last-seen-to-end`, `reset-tracking`, `set-tracking-to-start`."""
-    n = node(request)
-    p = n.pipe(pipe_id)
-    check(n, user, "run_pump_operation", p)
+    n, p = pipe_for(request, user, "run_pump_operation", pipe_id)
     await run_in_threadpool(n.pump_op, pipe_id, operation, last_seen, comment)
     return json_response(pump_view(n, p))
 
