@@ -29,6 +29,14 @@ async def _object(request, strings=False) -> dict:
     return body
 
 
+def _deleted(n, found: bool, what: str) -> None:
+    """After a delete from the env or secrets store: a 404 when `what` was not there, else the
+    node reloads to see the change."""
+    if not found:
+        raise NodeError(404, "not-found", f"no {what}")
+    n.reload()
+
+
 # -- environment ----------------------------------------------------------------------------
 @router.get("/env", responses=AUTH)
 def get_env(request: Request, _=Depends(caller)):
@@ -63,9 +71,7 @@ async def patch_env(request: Request, _=Depends(caller)):
 @router.delete("/env/{env_var}", responses={**AUTH, **errors(404)})
 def delete_env(request: Request, env_var: str, _=Depends(caller)):
     n = node(request)
-    if not n.env.delete(env_var):
-        raise NodeError(404, "not-found", f"no environment variable {env_var!r}")
-    n.reload()
+    _deleted(n, n.env.delete(env_var), f"environment variable {env_var!r}")
     return json_response(n.env.get())
 
 
@@ -98,9 +104,7 @@ async def post_secrets(request: Request, _=Depends(caller)):
 @router.delete("/secrets/{secret_key}", responses={**AUTH, **errors(404), **NAMES})
 def delete_secret(request: Request, secret_key: str, _=Depends(caller)):
     n = node(request)
-    if not n.secrets.delete(secret_key):
-        raise NodeError(404, "not-found", f"no secret {secret_key!r}")
-    n.reload()
+    _deleted(n, n.secrets.delete(secret_key), f"secret {secret_key!r}")
     return json_response(n.secrets.names())
 
 
@@ -134,7 +138,5 @@ async def post_system_secrets(request: Request, system_id: str,
 def delete_system_secret(request: Request, system_id: str, secret_key: str,
                          user=Depends(caller)):
     n, _ = system_for(request, user, "write_config", system_id)
-    if not n.secrets.delete(secret_key, system_id):
-        raise NodeError(404, "not-found", f"no secret {secret_key!r} on {system_id!r}")
-    n.reload()
+    _deleted(n, n.secrets.delete(secret_key, system_id), f"secret {secret_key!r} on {system_id!r}")
     return json_response(n.secrets.names(system_id))
