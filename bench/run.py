@@ -103,18 +103,25 @@ def worker(comp, t, n, reps, e2e_reps):
     def after_run():  # untimed
         if collect:
             gc.collect()
+
+    def timed(fn, arg, n_runs):
+        """N_RUNS timed calls fn(t, arg), each cleaned up after (untimed): the times and the
+        last call's row count."""
+        times, rows = [], None
+        for _ in range(n_runs):
+            t0 = CLOCK()
+            out = fn(t, arg)
+            times.append(CLOCK() - t0)
+            rows = len(out)
+            del out
+            after_run()
+        return times, rows
+
     res = {"comp": comp, "t": t, "n": n, "reps": reps, "e2e_reps": e2e_reps,
            "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
            "dtl_file": common.dtl.__file__, "loadavg_start": os.getloadavg(),
            "cyclic_garbage_per_entity": garbage, "gc_collect_between_runs": collect}
-    runs = []
-    for _ in range(e2e_reps):
-        t0 = CLOCK()
-        out = e2e(t, d)
-        runs.append(CLOCK() - t0)
-        rows = len(out)
-        del out
-        after_run()
+    runs, rows = timed(e2e, d, e2e_reps)
     res["e2e_all"] = runs
     res["e2e_cold"] = runs[0] if runs else None
     res["e2e"] = runs[1:] if len(runs) > 2 else runs
@@ -130,16 +137,8 @@ def worker(comp, t, n, reps, e2e_reps):
     res["transform_warmup"] = CLOCK() - t0
     del out
     after_run()
-    tr = []
-    for _ in range(reps):
-        t0 = CLOCK()
-        out = transform(t, st)
-        tr.append(CLOCK() - t0)
-        rows = len(out)
-        del out
-        after_run()
-    res["transform"] = tr
-    res["rows"] = rows
+    res["transform"], transform_rows = timed(transform, st, reps)
+    res["rows"] = transform_rows if reps else rows
     res["rss_mb"] = rss_mb()
     res["loadavg_end"] = os.getloadavg()
     return res

@@ -42,6 +42,14 @@ def pct(values, q):
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def timed(latencies, call, *args, **kw):
+    """CALL's answer; how long it took is appended to LATENCIES."""
+    t = time.perf_counter()
+    r = call(*args, **kw)
+    latencies.append(time.perf_counter() - t)
+    return r
+
+
 def run(entities, posters, readers, batch, limit_s, fsync):
     tmp = tempfile.mkdtemp(prefix="dtl-svc-bench-")
     conf = Path(tmp) / "conf"
@@ -65,9 +73,7 @@ def run(entities, posters, readers, batch, limit_s, fsync):
                         return
                     body = json.dumps([{"_id": f"e{i}", "i": i, "name": f"n{i % 977}"}
                                        for i in range(start, min(start + batch, entities))])
-                    t = time.perf_counter()
-                    r = c.post("/receivers/inbox/entities", content=body)
-                    post_lat.append(time.perf_counter() - t)
+                    r = timed(post_lat, c.post, "/receivers/inbox/entities", content=body)
                     if r.status_code != 200:
                         errors.append(f"post {r.status_code}: {r.text[:200]}")
                         return
@@ -80,9 +86,7 @@ def run(entities, posters, readers, batch, limit_s, fsync):
                     params = {"limit": 20000}
                     if since is not None:
                         params["since"] = since
-                    t = time.perf_counter()
-                    r = c.get("/publishers/feed/entities", params=params)
-                    read_lat.append(time.perf_counter() - t)
+                    r = timed(read_lat, c.get, "/publishers/feed/entities", params=params)
                     if r.status_code != 200:
                         errors.append(f"read {r.status_code}")
                         return
