@@ -276,15 +276,8 @@ class RemotePump:
         self._write(events, dead)
 
     def _write(self, events, dead):
-        if events:
-            ds = self.hub.store.open(log_name(self.pipe.id), writer=True, create=True)
-            try:
-                ds.append(events, force=True)
-                if not ds.populated:
-                    ds.set_populated(True)
-            finally:
-                ds.close()
-        for name, rows in dead.items():
+        """The execution log's events first, then each dead-letter dataset's rows."""
+        for name, rows in ([(log_name(self.pipe.id), events)] if events else []) + [*dead.items()]:
             ds = self.hub.store.open(name, writer=True, create=True)
             try:
                 ds.append(rows, force=True)
