@@ -1,4 +1,14 @@
 import os
+import sys
+
+# tests/storage would shadow the `storage` package as a namespace package (the editable
+# install's finder runs after the path finder): the project root on the path before any test
+# module is imported, and a namespace `storage` imported before this forgotten
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+if getattr(sys.modules.get("storage"), "__file__", 1) is None:
+    del sys.modules["storage"]
 
 # the vector kernels compiled from the first row (numba), as before lazy loading: the suite's
 # small batches would otherwise run the plain-Python loops only (tests/vector/test_lazy_jit.py

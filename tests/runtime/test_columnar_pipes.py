@@ -5,24 +5,17 @@ or as entity dicts - including batches that fall back to entities (a kernel rais
 without an exact columnar rendering, outputs without a string `_id`)."""
 
 import os
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
+from test_pump import internal, receiver, write_config
 
-from test_pump import internal, receiver, write_config  # noqa: E402
-
-from dtl import transit  # noqa: E402
-from dtl.backends.vector import runner  # noqa: E402
-from dtl.values import DateTime  # noqa: E402
-from runtime import columnar  # noqa: E402
-from storage import columnar as scol, hashing, segments  # noqa: E402
+from dtl import transit
+from dtl.backends.vector import runner
+from dtl.values import DateTime
+from runtime import columnar
+from storage import columnar as scol, hashing, segments
 
 RULES = {"default": [
     ["filter", ["neq", "_S.skip", True]],

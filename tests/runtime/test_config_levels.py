@@ -5,20 +5,13 @@ numbers written as strings."""
 
 import json
 import os
-import sys
 
 import pytest
 from click.testing import CliRunner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-from cli.main import main  # noqa: E402
-from runtime.config import ConfigError, load_config  # noqa: E402
-from runtime.hub import Hub  # noqa: E402
+from cli.main import main
+from runtime.config import ConfigError, load_config
+from runtime.hub import Hub
 
 
 def write(root, pipes=(), systems=(), env=None, secrets=None):

@@ -2,15 +2,10 @@
 example's merge + hops."""
 
 import os
-import sys
+
+from test_pump import make_hub, receiver  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-from test_pump import make_hub, receiver  # noqa: E402,F401
 
 
 def test_customer_address_changes_requeue_exactly_the_affected_customers(make_hub):

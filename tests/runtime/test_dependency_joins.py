@@ -1,16 +1,7 @@
 """Dependency tracking through or-joins, expression keys and tuples composite keys: a change
 in the hopped-to dataset re-queues exactly the source entities it may join differently."""
 
-import os
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-from test_pump import make_hub, receiver  # noqa: E402,F401
+from test_pump import make_hub, receiver  # noqa: F401
 
 
 def _pipe(where, datasets=("item i",), ret="i._id"):

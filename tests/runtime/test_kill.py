@@ -9,10 +9,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import kill_config  # noqa: E402

@@ -4,16 +4,9 @@ of a pipe carry file:line:col of the rules in the configuration file."""
 import json
 import os
 import re
-import sys
 
 import pytest
 from click.testing import CliRunner
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
 
 
 def _write(root, pipes):

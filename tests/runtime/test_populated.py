@@ -2,17 +2,8 @@
 configuration-sinks-dataset.rst): a pipe whose hop dataset is not populated waits, so these
 rules decide whether chains run at all."""
 
-import os
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-from tests.runtime.test_pump import internal, make_hub, receiver  # noqa: E402,F401
-from tests.runtime.test_run_settles import embedded  # noqa: E402
+from tests.runtime.test_pump import internal, make_hub, receiver  # noqa: F401
+from tests.runtime.test_run_settles import embedded
 
 
 def merge(pid, datasets, **kw):

@@ -2,16 +2,8 @@
 
 import json
 import os
-import sys
 
 import pytest
-
-# tests/storage would shadow the `storage` package as a namespace package (see its conftest)
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
 
 
 def write_config(root, pipes, metadata=None):

@@ -1,16 +1,7 @@
 """`Hub.run` until stable: a pass whose changes every downstream pipe already read ends the
 run; a batch that gives one `_id` twice stores it once (else the run alternates forever)."""
 
-import os
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-from tests.runtime.test_pump import internal, make_hub, receiver  # noqa: E402,F401
+from tests.runtime.test_pump import internal, make_hub, receiver  # noqa: F401
 
 
 def embedded(pid, entities, **kw):

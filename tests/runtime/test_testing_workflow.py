@@ -3,7 +3,6 @@
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,6 @@ from click.testing import CliRunner
 from cli.main import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sesam_repos"
-
-# tests/storage would shadow the `storage` package as a namespace package (see its conftest)
-ROOT = str(Path(__file__).resolve().parent.parent.parent)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
 
 
 def dtl(*args):

@@ -3,23 +3,16 @@ transform as one batch (columnar, with hops joins over the store's `derived` cac
 sink datasets, errors and dependency tracking are exactly those of the default backend."""
 
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
+from test_pump import internal, receiver, write_config
 
-from test_pump import internal, receiver, write_config  # noqa: E402
-
-import dtl  # noqa: E402
-from dtl.api import Transform  # noqa: E402
-from dtl.provider import NullProvider  # noqa: E402
-from dtl.backends.vector import joins  # noqa: E402
-from runtime import transforms  # noqa: E402
+import dtl
+from dtl.api import Transform
+from dtl.provider import NullProvider
+from dtl.backends.vector import joins
+from runtime import transforms
 
 RULES = {"default": [
     ["filter", ["neq", "_S.skip", True]],

@@ -3,27 +3,19 @@
 several commits (superseded and deleted versions, segments whose typed columns differ)."""
 
 import json
-import os
-import sys
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if sys.path[0] != ROOT:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("storage"), "__file__", 1) is None:
-    del sys.modules["storage"]
-
-import dtl  # noqa: E402
-from dtl.backends.vector import joins  # noqa: E402
-from dtl.backends.vector.views import ArrowView  # noqa: E402
-from dtl.errors import DTLError  # noqa: E402
-from dtl.transit import dumps  # noqa: E402
-from storage.provider import StoreProvider  # noqa: E402
-from storage.store import Store  # noqa: E402
+import dtl
+from dtl.backends.vector import joins
+from dtl.backends.vector.views import ArrowView
+from dtl.errors import DTLError
+from dtl.transit import dumps
+from storage.provider import StoreProvider
+from storage.store import Store
 
 pytestmark = pytest.mark.usefixtures("strict_batches")
 
