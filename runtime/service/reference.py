@@ -35,6 +35,13 @@ HS256 token with the key kept in the data directory. Missing, forged or expired 
 401, a role without the permission 403 — never data. A pipe's `permissions` can open its
 receiver or publisher to anonymous callers; a matching deny always wins. Secrets are
 write-only: only their names are ever returned.
+
+The `User` role manages its own: it may change, pump, feed (receivers, dataset posts) and
+delete the pipes, systems and datasets its token created through the API (the token's
+`user:` principal, else its `sub`, is recorded as owner in `system:config-owners`), and only
+read everyone else's, including the configuration folder's (they have no owner);
+`run-all-pipes` runs every pipe, so it needs Developer or Admin. `system:` datasets are
+written by the node only, whatever the role.
 """
 
 

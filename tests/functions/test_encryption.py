@@ -119,8 +119,9 @@ def _same(a, b):
     return type(a) is type(b) and deep_equal(a, b)
 
 
-# KEY is a string literal; keep clear of the "_" path and "~" transit prefixes
-keys = st.text(st.characters(blacklist_characters="_~", blacklist_categories=["Cs"]),
+# KEY is a string literal; keep clear of the "_" path and "~" transit prefixes, and of "$"
+# ("$SECRET(...)" in a key is a secret reference, resolved at run time)
+keys = st.text(st.characters(blacklist_characters="_~$", blacklist_categories=["Cs"]),
                min_size=1, max_size=30)
 
 
