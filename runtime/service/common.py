@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dtl import transit
-from runtime.service.auth import Principal, require
+from runtime.service.auth import Principal, allowed, require
 from runtime.service.node import NodeError
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `dtl token create`")
@@ -89,6 +89,13 @@ def system_for(request: Request, user: Principal, perm: str, system_id: str):
     s = n.system(system_id)
     check(n, user, perm, s)
     return n, s
+
+
+def readable(n, user: Principal, entities, view, verbose: bool):
+    """The views of those pipes or systems whose permissions let `user` read their
+    configuration: the listing routes."""
+    return json_response([view(n, e, verbose) for e in entities
+                          if allowed(user, "read_config", acl_of(e.original))])
 
 
 def flag(value: str | None, default: bool) -> bool:

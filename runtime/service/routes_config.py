@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from runtime.service import configstore
 from runtime.service.bodies import json_body, text_body
 from runtime.service.common import (AUTH, caller, check, errors, flag, json_response, node,
-                                    pipe_for, system_for)
+                                    pipe_for, readable, system_for)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, system_view
 
@@ -140,15 +140,7 @@ def delete_pipe(request: Request, pipe_id: str, user=Depends(caller)):
 @router.get("/systems", responses=AUTH)
 def list_systems(request: Request, verbose: str | None = None, user=Depends(caller)):
     n = node(request)
-    v = flag(verbose, False)
-    return json_response([system_view(n, s, v) for s in n.config.systems.values()
-                          if _may(user, "read_config", s)])
-
-
-def _may(user, perm, entity):
-    from runtime.service.auth import allowed
-    from runtime.service.common import acl_of
-    return allowed(user, perm, acl_of(entity.original))
+    return readable(n, user, n.config.systems.values(), system_view, flag(verbose, False))
 
 
 @router.post("/systems", responses={**AUTH, **errors(400)},

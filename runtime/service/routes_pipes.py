@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 
 from runtime.service.common import (AUTH, caller, check, errors, flag, json_response, node,
-                                    pipe_for, stream_array, wants_ndjson)
+                                    pipe_for, readable, stream_array, wants_ndjson)
 from runtime.service.node import NodeError
 from runtime.service.views import pipe_view, pump_view
 
@@ -43,11 +43,8 @@ def runner_status(request: Request, token: str | None = None, _=Depends(caller))
 
 @router.get("/pipes", responses=AUTH)
 def list_pipes(request: Request, verbose: str | None = None, user=Depends(caller)):
-    from runtime.service.routes_config import _may
     n = node(request)
-    v = flag(verbose, True)
-    return json_response([pipe_view(n, p, v) for p in n.config.pipes.values()
-                          if _may(user, "read_config", p)])
+    return readable(n, user, n.config.pipes.values(), pipe_view, flag(verbose, True))
 
 
 @router.get("/pipes/{pipe_id}", responses={**AUTH, **errors(404)})
