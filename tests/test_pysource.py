@@ -106,3 +106,21 @@ def test_inline_templates_agree_with_the_functions(op, a, b):
     fast = dtl.compile(rules).apply(dict(src))
     slow = dtl.compile(rules, backend="closure").apply(dict(src))
     assert fast == slow
+
+
+def test_parameter_names_are_never_taken_from_a_freed_spec():
+    # the closure compiler caches a spec's impl parameters by id(spec); an entry left by a
+    # spec that was freed, at the address a new spec now has, must not be used (it once made
+    # a full suite bind ["split", X] with X as SEPARATOR)
+    import dataclasses
+
+    from dtl.backends.closure import compiler
+    from dtl.functions.registry import REGISTRY
+    split = REGISTRY.get("split", "expression")
+
+    def other(a, b, c):
+        return None
+    stale = dataclasses.replace(split, impl=other)
+    compiler._PARAM_CACHE[id(split)] = (stale, [("a", False), ("b", False), ("c", False)])
+    assert [n for n, _ in compiler._py_params(split)] == ["separator", "values"]
+    assert dtl.evaluate(["split", "a  b\tc "], {}) == ["a", "b", "c"]

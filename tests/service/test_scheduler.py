@@ -172,7 +172,10 @@ def test_stopping_the_server_mid_run_loses_nothing(tmp_path, how):
                 with Store(str(data)).open(name) as ds:
                     reasons += [e.get("reason_why_stopped") for e in ds.entities()
                                 if e.get("type") == "pump-failed"]
-        assert any("shutting down" in (r or "") for r in reasons), reasons
+        # a pump the SIGTERM stopped logs why; none stops for another reason. (Whether a
+        # stop lands inside a batch is timing: `running` was sampled before the signal, and
+        # on a loaded machine the batch may have finished in between, so no count is required)
+        assert all("shutting down" in (r or "") for r in reasons), reasons
     # the restarted node finishes by itself
     with Served(cfg, data, "--no-auth", log=tmp_path / "serve.log") as srv, srv.client() as c:
         wait_for(lambda: _count(c, "dst") == N and _count(c, "src") == N and

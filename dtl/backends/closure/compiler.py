@@ -41,13 +41,17 @@ _PARAM_CACHE: dict = {}
 
 
 def _py_params(spec: FunctionSpec):
-    names = _PARAM_CACHE.get(id(spec))
-    if names is None:
-        params = list(inspect.signature(spec.impl).parameters.values())
-        if spec.needs_env:
-            params = params[1:]
-        names = [(p.name, p.kind == inspect.Parameter.VAR_POSITIONAL) for p in params]
-        _PARAM_CACHE[id(spec)] = names
+    # keyed by id, so the entry holds the spec itself: an id is unique only while its object
+    # lives, and a spec built later at a freed one's address (a test's own registry) must
+    # not get that one's parameters (seen: `["split", X]` binding X as SEPARATOR)
+    hit = _PARAM_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    params = list(inspect.signature(spec.impl).parameters.values())
+    if spec.needs_env:
+        params = params[1:]
+    names = [(p.name, p.kind == inspect.Parameter.VAR_POSITIONAL) for p in params]
+    _PARAM_CACHE[id(spec)] = (spec, names)
     return names
 
 
