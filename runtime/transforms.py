@@ -18,14 +18,17 @@ class EntityFailure(Exception):
         self.cause = cause
 
 
-def add_namespaces(e, identity, prop):
+def add_namespaces(e, identity, prop, nested=False):
     """The identity namespace on `_id`, the property namespace on every other key not
     starting with `_`, nested dicts (in lists too) included: real configurations read
-    `_S.p:profile.p:email` and test `"p:@id"` among a nested dict's keys."""
+    `_S.p:profile.p:email` and test `"p:@id"` among a nested dict's keys. A nested dict
+    with an `_id` is an entity (`create` emits it): its `_id` gets the identity namespace
+    unless already qualified, as a real node's created entities carry it once."""
     out = {}
     for k, v in e.items():
         if k == "_id":
-            out[k] = f"{identity}:{v}" if isinstance(v, str) else v
+            out[k] = f"{identity}:{v}" if isinstance(v, str) and not (nested and ":" in v) \
+                else v
         elif k.startswith("_"):
             out[k] = v
         else:
@@ -34,20 +37,9 @@ def add_namespaces(e, identity, prop):
 
 
 def _ns_nested(v, identity, prop):
-    """A nested dict's keys get the property namespace and its `_id`, unless already
-    qualified, the identity namespace: a nested dict with an `_id` is an entity (`create`
-    emits it), and a real node's created entities carry the namespace once."""
     t = type(v)
     if t is dict:
-        out = {}
-        for k, x in v.items():
-            if k == "_id":
-                out[k] = f"{identity}:{x}" if isinstance(x, str) and ":" not in x else x
-            elif k.startswith("_"):
-                out[k] = x
-            else:
-                out[f"{prop}:{k}"] = _ns_nested(x, identity, prop)
-        return out
+        return add_namespaces(v, identity, prop, nested=True)
     if t is list:
         return [_ns_nested(x, identity, prop) for x in v]
     return v
