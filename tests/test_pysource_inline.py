@@ -6,6 +6,7 @@ ones an inliner writes differently when an argument is a literal or a path throu
 """
 
 import math
+import sys
 from decimal import Decimal
 
 import pytest
@@ -175,3 +176,36 @@ def test_inlined_round_is_the_functions_rounding(d):
         assert [math.copysign(1, r["v"]) for r in got if type(r["v"]) is float] == \
             [math.copysign(1, r["v"]) for r in want if type(r["v"]) is float]
     agree()
+
+
+def test_walks_of_one_list_share_one_loop():
+    """sum/sorted of keys of the same source list in one statement: one loop, and a value that
+    is not plain (or an item that is not a dict, or lacks the key) sends every walk of that
+    loop to its general function."""
+    rules = {"default": [["copy", "_id"], ["add", "s", ["sum", "_S.a.x"]],
+                         ["add", "d", ["sorted-descending", "_S.a.x"]],
+                         ["add", "u", ["if-null", ["sorted", "_S.a.x"], ["list"]]],
+                         ["add", "t", ["plus", 0.0, ["sum", "_S.b.x"]]]]}
+    _agree(rules, source.map(lambda s: {"_id": "x", **s}))
+    src = dtl.compile(rules).apply.__dtl_source__
+    assert src.count(" for ") == 2, src  # one loop over _S.a, one over _S.b
+
+
+def test_copy_of_id_reads_it_directly_and_a_missing_one_takes_the_general_path():
+    rules = {"default": [["copy", "_id"], ["add", "v", ["plus", 1, "_S.n"]], ["copy", "n"]]}
+    gen, ref = dtl.compile(rules), dtl.compile(rules, backend="closure")
+    assert "S[k0]" in gen.apply.__dtl_source__
+    batch = [{"_id": "a", "n": 1}, {"n": 2}, {"_id": None}, {"_id": "b"}]
+    for e in batch:
+        assert gen.apply(dict(e)) == ref.apply(dict(e))
+    assert [list(t) for t in gen.apply({"n": 2})] == [["v", "n"]]
+    _loops_agree(gen, ref, batch)
+
+
+def test_string_constants_are_interned():
+    """Parsed entities' keys are interned; the generated code's keys must be the same objects
+    for dict lookups to match by identity (a text built at run time is not interned)."""
+    name = "".join(["act", "ive"])
+    t = dtl.compile({"default": [["add", name, ["eq", "_S." + name, True]]]})
+    ks = [k for k in t.apply.__globals__["K"] if type(k) is str]
+    assert "active" in ks and all(sys.intern(k) is k for k in ks)

@@ -54,9 +54,12 @@ def _inline(op: str, null: bool = False):
         v, f = g.expr(call.args[1 - lit]), g.func(impl)
         x, y = (k, a) if lit == 0 else (a, k)
         if type(c) is bool and op in ("==", "!="):  # x is c, else only a list may equal c
-            same, other = ("True", "False") if op == "==" else ("False", "True")
-            return (f"({same} if ({a} := {v}) is {c} else {other} if {a} is {not c} or "
-                    f"{a} is None else {f}({x}, {y}))")
+            # and/or of `is` tests and the impl's bool: a bool, and plain jumps in an `if`
+            if op == "==":
+                return (f"(({a} := {v}) is {c} or ({a} is not {not c} and {a} is not None "
+                        f"and {f}({x}, {y})))")
+            return (f"(({a} := {v}) is not {c} and ({a} is {not c} or {a} is None "
+                    f"or {f}({x}, {y})))")
         return (f"({x} {op} {y} if type({a} := {v}) is {type(c).__name__} else "
                 f"({null} if {a} is None else {f}({x}, {y})))")
     return (inline, "({a} " + op + " {b} if type({a} := {0}) is type({b} := {1}) and "

@@ -414,21 +414,16 @@ def _sorted_inliner(reverse: bool):
         f = g.func(_sorted_at)
         if call.args[0].head != "_S":
             return f"{f}({at[0]}, {at[1]}, {reverse})"
-        o, out, t0, x, v, t, r = (g.temp() for _ in range(7))
-        plain = g.const(_PLAIN_ORDER)
-        g.prelude([f"{o} = {at[0]}", f"{out} = None",
-                   f"if type({o}) is list:",
-                   f"    {out} = []", f"    {t0} = None",
-                   "    try:",
-                   f"        for {x} in {o}:",
-                   f"            if ({v} := {x}[{at[1]}]) is None:", "                continue",
-                   f"            if ({t} := type({v})) is not {t0} and "
-                   f"({t0} is not None or {t} not in {plain}):",
-                   f"                {out} = None", "                break",
-                   f"            {t0} = {t}", f"            {out}.append({v})",
-                   "    except (KeyError, TypeError):", f"        {out} = None",  # not a dict, or no key
-                   f"{r} = {f}({o}, {at[1]}, {reverse}) if {out} is None else "
-                   f"sorted({out}, reverse={reverse})"])
+        out, t0, t, r = (g.temp() for _ in range(4))
+        plain, give_up = g.const(_PLAIN_ORDER), g.GIVE_UP
+        g.walk(call.args[0], out, [f"{out} = []", f"{t0} = None"],
+               lambda v: [f"if {v} is not None:",  # nulls are left out
+                          f"    if ({t} := type({v})) is not {t0} and "
+                          f"({t0} is not None or {t} not in {plain}):",
+                          f"        {give_up}",
+                          f"    {t0} = {t}", f"    {out}.append({v})"],
+               lambda o: [f"{r} = {f}({o}, {at[1]}, {reverse}) if {out} is None else "
+                          f"sorted({out}, reverse={reverse})"])
         return r
     return (inline, None)
 
@@ -514,18 +509,11 @@ def _sum_inliner(g, call, impl):
     f = g.func(_sum_at)
     if call.args[0].head != "_S":
         return f"{f}({at[0]}, {at[1]})"
-    o, r, x, v, t = (g.temp() for _ in range(5))
-    g.prelude([f"{o} = {at[0]}", f"{r} = None",
-               f"if type({o}) is list:",
-               f"    {r} = 0",
-               "    try:",
-               f"        for {x} in {o}:",
-               f"            if ({t} := type({v} := {x}[{at[1]}])) is float or {t} is int:",
-               f"                {r} += {v}",
-               f"            elif {v} is not None:",
-               f"                {r} = None", "                break",
-               "    except (KeyError, TypeError):", f"        {r} = None",  # not a dict, or no key
-               f"if {r} is None:", f"    {r} = {f}({o}, {at[1]})"])
+    r, t = g.temp(), g.temp()
+    g.walk(call.args[0], r, [f"{r} = 0"],
+           lambda v: [f"if ({t} := type({v})) is float or {t} is int:", f"    {r} += {v}",
+                      f"elif {v} is not None:", f"    {g.GIVE_UP}"],
+           lambda o: [f"if {r} is None:", f"    {r} = {f}({o}, {at[1]})"])
     return r
 
 

@@ -66,15 +66,16 @@ def compile_if_null(call, c):
     return if_null
 
 
+# The templates are and/or of `is` tests (always a bool): in an `if` they are plain jumps.
 @expression("is-null", "VALUES(value-expression{1})", category="nulls", boolean=True,
-            inline='(True if ({a} := {0}) is None else (False if type({a}) is not list else {f}({a})))',
+            inline='(({a} := {0}) is None or (type({a}) is list and (not {a} or {a}[0] is None)))',
             summary="True for null, [] or a list whose first element is null.", native=("vector",))
 def is_null(values):
     return is_nullish(values)
 
 
 @expression("is-not-null", "VALUES(value-expression{1})", category="nulls", boolean=True,
-            inline='(False if ({a} := {0}) is None else (True if type({a}) is not list else {f}({a})))',
+            inline='(({a} := {0}) is not None and (type({a}) is not list or {f}({a})))',
             summary="The inverse of is-null.", native=("vector",))
 def is_not_null(values):
     return not is_nullish(values)

@@ -20,6 +20,7 @@ the source.
 from __future__ import annotations
 
 import re
+import sys
 
 from dtl.backends.closure.compiler import Compiler, reorder
 from dtl.backends.closure.env import DISCARDED, FILTERED
@@ -51,6 +52,7 @@ class RuleSource:
         self.C: list = []  # closure fallbacks
         self.lines: list[str] = []
         self.pre: list[str] = []  # prelude statements for the next line
+        self.walks: dict = {}  # loops over source lists for the next line (see walk)
         self.tmp = 0
         self.fallbacks: list[str] = []  # what the current transform hands to closures
         self.plan: list[str] = []  # per top-level transform: how it runs (for explain)
@@ -68,7 +70,9 @@ class RuleSource:
             i = self.strings.get(v)
             if i is None:
                 i = self.strings[v] = len(self.K)
-                self.K.append(v)
+                # interned, as the keys of parsed entities are (orjson interns them): a dict
+                # lookup then matches the key by identity instead of comparing the text
+                self.K.append(sys.intern(v))
             return f"k{i}"
         self.K.append(v)
         return f"k{len(self.K) - 1}"
@@ -190,7 +194,7 @@ class RuleSource:
     # -- transforms ---------------------------------------------------------------------------
 
     def emit(self, line: str, depth: int):
-        for pre in self.pre:  # what the expressions of this line need first
+        for pre in self.walk_lines() + self.pre:  # what the expressions of this line need first
             self.lines.append("    " * depth + pre)
         self.pre = []
         self.lines.append("    " * depth + line)
@@ -201,6 +205,51 @@ class RuleSource:
         temporaries), and anything unusual goes to the function or raises (then the entity
         runs on the closures)."""
         self.pre.extend(lines)
+
+    GIVE_UP = "<give up>"  # a line of a walk's body: the values are not all plain
+
+    def walk(self, node: Path, acc: str, init: list[str], body, after):
+        """For an inliner: a prelude loop over the list at a `_S` path (of two or more
+        elements) without its last element, reading that element of each item (the items
+        must be dicts holding it). Walks of the same list in one statement share one loop,
+        as a hand-written loop would. `acc` is the walk's accumulator, set before the loop
+        (None) and by `init`; ``body(v)`` gives the lines for one item's value `v`, where the
+        line GIVE_UP stops every walk of the loop with None in every accumulator (so each
+        falls back to its general function in ``after(lst)``, the lines after the loop)."""
+        key = (node.head, node.elements[:-1])
+        w = self.walks.get(key)
+        if w is None:
+            src, _ = self.split_path(node)
+            w = self.walks[key] = {"list": self.temp(), "item": self.temp(), "src": src,
+                                   "accs": [], "init": [], "body": [], "after": []}
+        v = self.temp()
+        w["accs"].append(acc)
+        w["init"] += init
+        w["body"] += [f"{v} = {w['item']}[{self.const(node.elements[-1])}]", *body(v)]
+        w["after"] += after(w["list"])
+
+    def walk_lines(self) -> list[str]:
+        out = []
+        for w in self.walks.values():
+            accs = " = ".join(w["accs"])
+            body = []
+            for line in w["body"]:
+                if line.strip() == self.GIVE_UP:
+                    pad = line[:len(line) - len(line.lstrip())]
+                    body += [f"{pad}{accs} = None", f"{pad}break"]
+                else:
+                    body.append(line)
+            out += [f"{w['list']} = {w['src']}", f"{accs} = None",
+                    f"if type({w['list']}) is list:",
+                    *("    " + x for x in w["init"]),
+                    "    try:",
+                    f"        for {w['item']} in {w['list']}:",
+                    *("            " + x for x in body),
+                    "    except (KeyError, TypeError):",  # an item not a dict, or without it
+                    f"        {accs} = None",
+                    *w["after"]]
+        self.walks = {}
+        return out
 
     def stop(self, name: str, depth: int):
         """The line(s) for a `filter` or `discard` that holds."""
@@ -226,14 +275,17 @@ class RuleSource:
 
     def flush(self, depth: int):
         """Entity mode: make T from the pending adds and copies, in their order (a copy of
-        a missing property holds _NO until it is deleted again)."""
+        a missing property holds _NO until it is deleted again; a copy of `_id`, which
+        nearly every entity has, reads S[k]: without one, the KeyError sends the entity
+        to the general path, which gives the same result)."""
         if self.made:
             return
-        items = ", ".join(f"{k}: {'S.get(' + k + ', _NO)' if v is None else v}"
-                          for k, v in self.pending.items())
+        ident = self.strings.get("_id")
+        read = lambda k: f"S[{k}]" if k == f"k{ident}" else f"S.get({k}, _NO)"  # noqa: E731
+        items = ", ".join(f"{k}: {read(k) if v is None else v}" for k, v in self.pending.items())
         self.emit(f"T = {{{items}}}", depth)
         for k, v in self.pending.items():
-            if v is None:
+            if v is None and k != f"k{ident}":
                 self.emit(f"if T[{k}] is _NO:", depth)
                 self.emit(f"del T[{k}]", depth + 1)
         self.made = True
@@ -373,7 +425,7 @@ def compile_rule(rule: Rule | TransformList | tuple, closures: Compiler, slow):
     an Env at all."""
     b = RuleSource(closures)
     b.transforms(_calls(rule), 1)
-    assert not b.pre, "a prelude without its statement"
+    assert not b.pre and not b.walks, "a prelude without its statement"
     src = "\n".join([f"def _rule(S, T, env, {', '.join(_binds(b) + ['_walk=_walk', '_slow=_slow'])}):",
                      "    if type(S) is not dict:",
                      "        return _slow(env)",
@@ -403,7 +455,7 @@ def compile_entity(rule: Rule, closures: Compiler, general, mark_filtered: bool,
     if b.C:
         return None
     b.flush(b.top)
-    assert not b.pre, "a prelude without its statement"
+    assert not b.pre and not b.walks, "a prelude without its statement"
     binds = ", ".join(_binds(b) + ["_walk=_walk", "_general=_general", "_NO=_NO"])
     body = _read_once(b.lines, b.top)
     if mode == "one":
