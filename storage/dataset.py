@@ -34,7 +34,7 @@ MERGE_SMALL = 4_096    # segments with fewer rows are small: merged once there a
 MERGE_AFTER = 16       # of them at the end of the log
 
 OUT_NAMES = {"offset": "_updated", "deleted": "_deleted", "ts": "_ts", "hash": "_hash",
-             "previous": "_previous"}
+             "previous": "_previous", segments.ORDER: "_order"}
 
 
 @dataclass
@@ -62,10 +62,11 @@ class _Group:
     change detection sees staged versions as if they were committed."""
 
     __slots__ = ("offs", "ids", "dels", "hashes", "prevs", "bodies", "stripped", "ts", "latest",
-                 "meta", "props", "t0", "parts")
+                 "meta", "props", "t0", "parts", "orders")
 
     def __init__(self):
         self.offs, self.ids, self.dels, self.hashes, self.prevs = [], [], [], [], []
+        self.orders = None   # order keys (storage/partitioned.py), once a batch brings them
         self.bodies, self.stripped, self.ts = [], [], []
         self.latest: dict = {}
         self.meta: dict = {}
@@ -74,6 +75,15 @@ class _Group:
         # runs of staged rows: ["rows", n] (typed columns come from `stripped` at commit) or
         # ["cols", n, {p:<name>: array}, present names] (an append_columns batch's own)
         self.parts: list = []
+
+    def add_orders(self, keys):
+        """Order keys of the rows just staged (None: the batch has none)."""
+        if keys is None and self.orders is None:
+            return
+        if self.orders is None:
+            self.orders = [None] * (len(self.offs) - len(keys))
+        self.orders.extend(keys if keys is not None else
+                           [None] * (len(self.offs) - len(self.orders)))
 
     def add_rows(self, n):
         if n:
@@ -310,7 +320,7 @@ class Dataset:
     # -- writing -------------------------------------------------------------------------
     def append(self, entities, meta: dict | None = None, force: bool = False,
                skip_invalid: bool = False, props: dict | None = None,
-               group: bool = False, finite: bool = False) -> AppendStats:
+               group: bool = False, finite: bool = False, order=None) -> AppendStats:
         """Append a batch with change detection, atomically with `meta` (e.g. a pipe's offset).
 
         A version is stored only if its hash differs from the latest version of its `_id`
@@ -318,7 +328,8 @@ class Dataset:
         or with `skip_invalid` are reported in the stats while the rest are stored. With
         `group`, the batch joins the pending group (see the class doc); `seq` in the stats is
         then set only when this call committed the group. `finite`: the caller knows every
-        float in the batch is finite (parsed by orjson), so the check is skipped.
+        float in the batch is finite (parsed by orjson), so the check is skipped. `order`:
+        `_id` -> the stored version's order key (bytes; storage/partitioned.py).
         """
         self._need_writer()
         if not isinstance(entities, list):
@@ -373,6 +384,7 @@ class Dataset:
             g.ts.append(ts)
             nxt += 1
         st.stored = nxt - first
+        g.add_orders(None if order is None else list(map(order, g.ids[len(g.ids) - st.stored:])))
         g.add_rows(st.stored)
         if st.stored:
             st.first_offset, st.last_offset = first, nxt - 1
@@ -391,12 +403,13 @@ class Dataset:
 
     def append_columns(self, ids: list, deleted: list, bodies: list, hashes: list,
                        typed: dict | None = None, present=(), meta: dict | None = None,
-                       group: bool = False) -> AppendStats:
+                       group: bool = False, order=None, props: dict | None = None
+                       ) -> AppendStats:
         """`append` for a batch already in canonical form (a columnar writer's): `ids` unique
         strings, `bodies` their canonical bytes (finite floats only, see hashing), `hashes`
         their digests, `deleted` the flags, `typed` {`p:<name>`: array} typed columns of the
-        rows with `present` the names every row has. Change detection, grouping and the
-        commit are `append`'s; no entity dict is built."""
+        rows with `present` the names every row has. Change detection, grouping, `order` and
+        the commit are `append`'s; no entity dict is built."""
         self._need_writer()
         n = len(ids)
         g = self._group
@@ -441,8 +454,9 @@ class Dataset:
             g.stripped.extend(itertools.repeat(None, m))
             g.ts.extend(itertools.repeat(ts, m))
             g.parts.append(["cols", m, dict(typed or {}), set(present)])
+            g.add_orders(None if order is None else list(map(order, ids)))
             st.first_offset, st.last_offset = first, first + m - 1
-        return self._staged(st, meta, None, group)
+        return self._staged(st, meta, props, group)
 
     def flush(self) -> int | None:
         """Commit the pending group (if any); returns the commit's seq."""
@@ -462,7 +476,7 @@ class Dataset:
         offs = g.offs
         typed, present = g.typed()
         table = segments.build_table(offs, g.ids, g.dels, g.ts, g.hashes, g.prevs, g.bodies,
-                                     typed, present)
+                                     typed, present, g.orders)
         name = f"seg-{seq:010d}.parquet"
         size = segments.write(table, self.dir, name, fsync=self.fsync)
         rec = {"kind": "append", "segment": {"file": name, "first": offs[0], "last": offs[-1],
@@ -511,12 +525,14 @@ class Dataset:
         return self.append(out, meta=meta)
 
     def track_deletions(self, seen, run_started_offset: int | None = None, mark: bool = False,
-                        meta: dict | None = None, batch_size: int = 10_000) -> int:
+                        meta: dict | None = None, batch_size: int = 10_000, order=None,
+                        props: dict | None = None) -> int:
         """After a complete full run: delete every live `_id` not in `seen`.
 
         Ids whose latest version is newer than `run_started_offset` were written by a
         concurrent incremental run and are skipped. With `mark`, deletes carry
-        `$deletion_tracked: true`. Returns the number of deletes written.
+        `$deletion_tracked: true`. `order` and `props` as for `append`. Returns the number
+        of deletes written.
         """
         self._need_writer()
         self.flush()
@@ -535,7 +551,8 @@ class Dataset:
                     e["$deletion_tracked"] = True
                 batch.append(e)
             last = k + batch_size >= len(doomed)
-            n += self.append(batch, meta=meta if last else None, group=not last).stored
+            n += self.append(batch, meta=meta if last else None, group=not last, order=order,
+                             props=props).stored
         return n
 
     # -- compaction of small segments -------------------------------------------------------
@@ -658,6 +675,8 @@ class Dataset:
         if columns is not None:
             want = {"offset", "deleted"} | {k for k, v in OUT_NAMES.items() if v in columns} | set(columns)
             cols = [c for c in segments.SYSTEM if c in want] + [c for c in columns if c.startswith("p:")]
+            if segments.ORDER in want:
+                cols.append(segments.ORDER)
         sup = None
         if not history:
             sup = self.index.superseded(max(since + 1, seg["first"]), seg["last"])
@@ -938,8 +957,12 @@ def _concat_segments(parts: list) -> pa.Table:
                                     {f.name for f in p.schema if segments.is_present(f)})
                                    for p in parts])
     out = []
+    keyed = any(segments.ORDER in p.schema.names for p in parts)
     for p in parts:
         cols = {c: p.column(c) for c in segments.SYSTEM}
+        if keyed:   # order keys survive a merge (rows of parts without them: null)
+            cols[segments.ORDER] = p.column(segments.ORDER) if segments.ORDER in \
+                p.schema.names else pa.nulls(p.num_rows, pa.binary())
         for k, t in typed.items():
             cols[k] = p.column(k) if k in p.schema.names else pa.nulls(p.num_rows, t)
         fields = [pa.field(k, c.type, metadata=segments.PRESENT if k in present else None)

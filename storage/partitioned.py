@@ -12,22 +12,44 @@ It travels as one opaque token (`encode_since`): what `since` parameters, pipe s
 `update-last-seen` carry. One writer per shard: the distributed executor (runtime/executor)
 opens each shard's writer in the task that owns it; `PartitionedDataset(writer=True)` takes
 every shard's lock, for a single process that writes the whole dataset.
+
+Order keys: the default executor's dataset has one log, and a reader sees its versions in the
+order they were written - which version of several with one `_id` a downstream pipe keeps
+depends on it. Shards have a log each, so every version carries its position in its
+writer's order (`order_key`; the segment column `order`) and whole reads merge the shards by
+it. A key is bytes that sort as versions were written: the writer's epoch (8 bytes, later for
+every later writer of the dataset), a phase and a tail:
+
+* a whole writer (`PartitionedDataset(writer=True)`): phase WRITE, its counter (8 bytes);
+* a shard task (runtime/executor/task.py): phase WRITE and the key of the source version it
+  came from (all shards of one pump run share the epoch, so their outputs interleave as the
+  sources did), phase REQUEUE and the `_id` for dependency re-reads (the default pump writes
+  them after the reads, in `_id` order);
+* deletion tracking: phase DELETE and the `_id` (after the run's writes, in index order).
+
+Versions without a key (datasets written before keys existed) sort first, shard by shard: a
+dataset without keys reads as it did before them.
 """
 
 from __future__ import annotations
 
 import heapq
 import os
+import time
+from operator import itemgetter
 
 import orjson
 from xxhash import xxh3_64_intdigest
 
 from storage.dataset import AppendStats, Dataset
 from storage.errors import StorageError
+from storage.index import id_key
 
 LAYOUT = "partitions.json"
 HASH = "xxh3_64(utf-8 _id, seed 0) mod shards"
 TOKEN = "p:"
+WRITE, REQUEUE, DELETE = 0, 1, 2     # phases of an order key
+EPOCH = "order-epoch"                # shard prop: the latest epoch of its order keys
 
 
 def shard_of(eid: str, shards: int) -> int:
@@ -71,6 +93,24 @@ def create(directory: str, shards: int) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.rename(tmp, os.path.join(directory, LAYOUT))   # the layout exists once it is complete
+
+
+# -- order keys ---------------------------------------------------------------------------
+def order_key(epoch: int, phase: int, tail: bytes = b"") -> bytes:
+    return epoch.to_bytes(8, "big") + bytes((phase,)) + tail
+
+
+def id_tail(eid: str) -> bytes:
+    """The tail of REQUEUE and DELETE keys: the index's key order (UTF-8 for most `_id`s,
+    the order a sorted list of `_id`s has)."""
+    return id_key(eid)
+
+
+def next_epoch(shards, at_least: int = 0) -> int:
+    """An epoch later than every key in `shards` (the clock's, unless a shard's keys are
+    already later than the clock: clocks of other machines, or one set back)."""
+    last = max((s.state().props.get(EPOCH) or 0 for s in shards), default=0)
+    return max(time.time_ns(), at_least, last + 1)
 
 
 # -- since tokens --------------------------------------------------------------------------
@@ -214,6 +254,23 @@ class PartitionedDataset:
             self.close()
             raise
         self.index = _Index(self.shards)
+        self._epoch, self._count = None, 0    # a whole writer's order keys
+
+    def _keys(self, ids):
+        """Per shard, `_id` -> order key of the whole writer (the last occurrence of an
+        `_id` in the batch: the version the batch leaves)."""
+        if self._epoch is None:
+            self._epoch = next_epoch(self.shards)
+        parts = [{} for _ in range(self.n)]
+        e, c = self._epoch.to_bytes(8, "big") + bytes((WRITE,)), self._count
+        for i, eid in enumerate(ids):
+            if type(eid) is str:
+                parts[shard_of(eid, self.n)][eid] = e + (c + i).to_bytes(8, "big")
+        self._count = c + len(ids)
+        return parts
+
+    def _props(self, props):
+        return {**(props or {}), EPOCH: self._epoch}
 
     def set_group(self, rows=None, seconds=None):
         for s in self.shards:
@@ -293,10 +350,12 @@ class PartitionedDataset:
             from storage import hashing
             hashing.check_batch(entities)
         st = AppendStats(received=len(entities))
+        keys = self._keys(ids)
+        props = self._props(props)
         for k, pos in enumerate(self._split(ids)):
             s = self.shards[k].append([entities[p] for p in pos], meta=meta, force=force,
                                       skip_invalid=skip_invalid, props=props, group=group,
-                                      finite=finite)
+                                      finite=finite, order=keys[k].get)
             st.stored += s.stored
             st.unchanged += s.unchanged
             st.invalid += s.invalid
@@ -308,12 +367,14 @@ class PartitionedDataset:
                        group=False) -> AppendStats:
         import pyarrow as pa
         st = AppendStats(received=len(ids))
+        keys = self._keys(ids)
+        props = self._props(None)
         for k, pos in enumerate(self._split(ids)):
             idx = pa.array(pos, pa.int64())
             s = self.shards[k].append_columns(
                 [ids[p] for p in pos], [deleted[p] for p in pos], [bodies[p] for p in pos],
                 [hashes[p] for p in pos], {c: a.take(idx) for c, a in (typed or {}).items()},
-                present, meta=meta, group=group)
+                present, meta=meta, group=group, order=keys[k].get, props=props)
             st.stored += s.stored
             st.unchanged += s.unchanged
         return st
@@ -342,8 +403,12 @@ class PartitionedDataset:
         """Per shard: `run_started_offset` is a token (or None)."""
         starts = [None] * self.n if run_started_offset is None else \
             decode_since(run_started_offset, self.n)
+        if self._epoch is None:
+            self._epoch = next_epoch(self.shards)
+        d = order_key(self._epoch, DELETE)
         return sum(s.track_deletions(seen, starts[k], mark=mark, meta=meta,
-                                     batch_size=batch_size)
+                                     batch_size=batch_size, order=lambda e: d + id_tail(e),
+                                     props=self._props(None))
                    for k, s in enumerate(self.shards))
 
     def ensure_index(self, path) -> bool:
@@ -390,33 +455,38 @@ class PartitionedDataset:
         out.sort(key=lambda e: e["_id"])
         return out
 
+    def _keyed(self, k, since, history, deleted, batch_size):
+        """(order key, k, entity) of shard k after `since`, in its log order (which is its
+        keys' order: a shard's writers write in key order)."""
+        from storage.dataset import batch_entities
+        cols = ["_updated", "_id", "_deleted", "_ts", "_hash", "_previous", "body", "_order"]
+        for b in self.shards[k].batches(since, history, deleted, batch_size=batch_size,
+                                        columns=cols):
+            i = b.schema.get_field_index("_order")
+            keys = b.column(i).to_pylist() if i >= 0 else [None] * b.num_rows
+            for key, e in zip(keys, batch_entities(b)):
+                yield key or b"", k, e
+
     def entity_batches(self, since=None, history=False, deleted=True, batch_size=1000):
-        """[(entities, token after them)], shard by shard: the token has every shard before
-        the current one at where it ended when read, the current one at its last entity and
-        the later ones where `since` had them."""
+        """[(entities, token after them)], the shards merged by order key (so in the order
+        they were written, see the module doc): an entity's `_updated` has every shard where
+        the read has got to, the entity's own at the entity."""
         pos = decode_since(since, self.n)
         n = self.n
-        for k, s in enumerate(self.shards):
-            buf = []
-            # positions of this shard's entities: the earlier shards where they ended, this
-            # one at the entity, the later ones where `since` had them
-            pre = TOKEN + "".join(f"{o}," for o in pos[:k])
-            suf = "".join(f",{o}" for o in pos[k + 1:])
-            pre1, suf1 = TOKEN + "-1," * k, ",-1" * (n - k - 1)
-            last = pos[k]
-            for e in s.entities(since=pos[k], history=history, deleted=deleted,
-                                batch_size=max(batch_size, 1024)):
-                last = e["_updated"]
-                e["_updated"] = Position(f"{pre}{last}{suf}")
-                if e.get("_previous") is not None:
-                    e["_previous"] = Position(f"{pre1}{e['_previous']}{suf1}")
-                buf.append(e)
-                if len(buf) >= batch_size:
-                    yield buf, Position(buf[-1]["_updated"])
-                    buf = []
-            if buf:
+        streams = [self._keyed(k, pos[k], history, deleted, max(batch_size, 1024))
+                   for k in range(n)]
+        buf = []
+        for _, k, e in heapq.merge(*streams, key=itemgetter(0)):
+            pos[k] = e["_updated"]
+            e["_updated"] = Position(encode_since(pos))
+            if e.get("_previous") is not None:
+                e["_previous"] = _single(k, n, e["_previous"])
+            buf.append(e)
+            if len(buf) >= batch_size:
                 yield buf, Position(buf[-1]["_updated"])
-            pos[k] = last
+                buf = []
+        if buf:
+            yield buf, Position(buf[-1]["_updated"])
 
     def entities(self, since=None, history=False, deleted=True, limit=None, batch_size=8192):
         left = limit

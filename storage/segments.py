@@ -23,6 +23,9 @@ import pyarrow.parquet as pq
 from storage.errors import StorageError
 
 SYSTEM = ("offset", "_id", "deleted", "ts", "hash", "previous", "body")
+# optional: a version's key in its writer's order (storage/partitioned.py), bytes that sort
+# as the versions were written; segments of unpartitioned datasets do not have it
+ORDER = "order"
 PROP = "p:"
 MAX_TYPED = 64  # keeps wide, heterogeneous batches from producing huge schemas
 # Parquet levels a typed column may take (a list takes two, a struct one): Parquet readers
@@ -124,7 +127,7 @@ def is_present(field: pa.Field) -> bool:
 
 
 def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None,
-                present=()) -> pa.Table:
+                present=(), order=None) -> pa.Table:
     cols = {
         "offset": pa.array(offsets, pa.int64()),
         "_id": pa.array(ids, pa.string()),
@@ -134,6 +137,8 @@ def build_table(offsets, ids, deleted, ts, hashes, previous, bodies, typed=None,
         "previous": pa.array(previous, pa.int64()),
         "body": pa.array(bodies, pa.binary()),
     }
+    if order is not None:
+        cols[ORDER] = pa.array(order, pa.binary())
     if typed:    # from any writer (columnar batches too): a column too deep to read, left out
         cols.update({k: a for k, a in typed.items() if _levels(a.type) <= MAX_LEVELS})
     fields = [pa.field(k, a.type, metadata=PRESENT if k in present else None)

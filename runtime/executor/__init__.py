@@ -127,12 +127,12 @@ class DistributedHub(Hub):
         n = partitioned.read_layout(st._dir(sname))["shards"]
         return n if partitioned.read_layout(st._dir(oname))["shards"] == n else None
 
-    def spec(self, pipe, full, shard=None) -> TaskSpec:
+    def spec(self, pipe, full, shard=None, epoch=None) -> TaskSpec:
         s = TaskSpec(config_dir=self.config_dir, data_dir=self.data_dir, pipe_id=pipe.id,
                      fingerprint=self.fingerprint, profile=self.profile,
                      allow_paths=self.allow_paths, fsync=self.fsync,
                      keep_going=self.keep_going, backend=self.backend, full=full,
-                     push=self.push, shard=shard)
+                     push=self.push, shard=shard, epoch=epoch)
         if self.task_hook is not None:
             self.task_hook(s)
         return s
@@ -185,7 +185,9 @@ class RemotePump:
         n = hub.shards_of(pipe)
         inline = hub.small(pipe)
         if n is not None:
-            outs = hub.submit([hub.spec(pipe, full, (k, n)) for k in range(n)], inline)
+            # one epoch for the order keys of every shard (storage/partitioned.py)
+            epoch = time.time_ns()
+            outs = hub.submit([hub.spec(pipe, full, (k, n), epoch) for k in range(n)], inline)
             foreign = [o.foreign for o in outs if isinstance(o, TaskResult) and o.foreign]
             if foreign:
                 # a transform that moves entities between shards: the pipe runs whole, from the

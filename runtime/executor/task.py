@@ -12,7 +12,11 @@ it. On a shard the hub hands the pump:
   never share a writer. The pipe state goes into each shard's commits, atomic with the rows
   (a killed task's shard resumes after its last commit), marked with the shard it belongs to;
 * a guard: an output whose `_id` belongs to another shard (the transform changed `_id`) stops
-  the task before that batch is written, and the driver runs the pipe whole instead.
+  the task before that batch is written, and the driver runs the pipe whole instead;
+* order keys (storage/partitioned.py): each output version gets the key of the source version
+  with its `_id` in the batches being read (the epoch is the driver's, the same for every
+  shard of the run), so whole reads of the sink see the versions in the default executor's
+  order; dependency re-reads and deletion tracking get their phase and the `_id`.
 
 Execution-log events and dead letters are collected and returned; the driver writes them (the
 execution log has one writer).
@@ -21,6 +25,7 @@ execution log has one writer).
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from runtime.execlog import ExecLog
@@ -52,6 +57,7 @@ class TaskSpec:
     full: bool = False
     push: bool = True
     shard: tuple | None = None          # (k, n): run on shard k of n; None: the whole pipe
+    epoch: int | None = None            # the order keys' epoch of a run by shard (its shards')
     sleep_per_batch: float = 0.0        # tests: slow a task down (to kill it mid-run)
 
 
@@ -69,13 +75,91 @@ class TaskResult:
 
 
 # -- stores and datasets a shard task sees ------------------------------------------------------
+class _Provenance:
+    """Order keys of the source versions a shard task reads, for the keys of its outputs. The
+    batches the pump has in hand are at most the last two read (an entity-path batch may
+    span two of the reader's); an output `_id` not among them takes the latest key read."""
+
+    def __init__(self):
+        self.maps = deque(maxlen=2)
+        self.last = b""
+        self.ended = self.requeue = False
+
+    def read(self, ids, keys):
+        self.maps.append(dict(zip(ids, keys)))
+        if keys:
+            self.last = keys[-1]
+        self.ended = self.requeue = False
+
+    def key(self, epoch, head, eid):
+        """The key of an output `_id`: `head` (the epoch's WRITE prefix) and its source's."""
+        if self.requeue:     # after the read: the pump's dependency re-reads (`refetch`)
+            return partitioned.order_key(epoch, partitioned.REQUEUE, partitioned.id_tail(eid))
+        for m in reversed(self.maps):
+            k = m.get(eid)
+            if k is not None:
+                return head + k
+        return head + self.last
+
+
+class _KeyedReader:
+    """A source shard's read handle that tells the provenance which keys it read."""
+
+    def __init__(self, ds, prov):
+        self._ds, self._prov = ds, prov
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
+
+    def batches(self, since=None, history=False, deleted=True, limit=None, columns=None,
+                batch_size=8192):
+        if columns is not None and "_order" not in columns:
+            columns = [*columns, "_order"]
+        self._prov.ended = False
+        for b in self._ds.batches(since, history, deleted, limit, columns, batch_size):
+            i = b.schema.get_field_index("_order")
+            keys = b.column(i).to_pylist() if i >= 0 else [None] * b.num_rows
+            self._prov.read(b.column("_id").to_pylist(), [k or b"" for k in keys])
+            yield b
+        self._prov.ended = True
+
+    def entities(self, since=None, history=False, deleted=True, limit=None, batch_size=8192):
+        from storage.dataset import batch_entities
+        for b in self.batches(since, history, deleted, limit, batch_size=batch_size,
+                              columns=["_updated", "_id", "_deleted", "_ts", "_hash",
+                                       "_previous", "body"]):
+            yield from batch_entities(b)
+
+    def get(self, entity_id):
+        if self._prov.ended:   # only `refetch` gets source entities once the read is done
+            self._prov.requeue = True
+        return self._ds.get(entity_id)
+
+
 class _Guarded:
     """A sink's writer handle: states carry the shard mark (and a state of another mode reads as
-    none); on a shard, an `_id` of another shard is refused before anything is written."""
+    none); on a shard, an `_id` of another shard is refused before anything is written, and
+    versions get order keys."""
 
-    def __init__(self, ds, shard, flags):
-        self._ds, self._shard, self._flags = ds, shard, flags
+    def __init__(self, ds, shard, flags, prov=None, epoch=None):
+        self._ds, self._shard, self._flags, self._prov = ds, shard, flags, prov
         self._mark = list(shard) if shard is not None else None
+        self._epoch = None
+        if shard is not None:
+            # the driver's epoch, unless this shard already has later keys (another clock)
+            last = ds.state().props.get(partitioned.EPOCH) or 0
+            e = epoch if epoch is not None and epoch > last else \
+                partitioned.next_epoch([ds], epoch or 0)
+            self._epoch = e
+            self._head = partitioned.order_key(e, partitioned.WRITE)
+
+    def _order(self):
+        """(order, props) for a shard's append; (None, None) for a whole writer's (a
+        partitioned dataset keys its own versions)."""
+        if self._epoch is None:
+            return None, None
+        prov, head, e = self._prov, self._head, self._epoch
+        return (lambda eid: prov.key(e, head, eid)), {partitioned.EPOCH: e}
 
     def __getattr__(self, name):
         return getattr(self._ds, name)
@@ -106,40 +190,53 @@ class _Guarded:
         if not isinstance(entities, list):
             entities = list(entities)
         self._check([e.get("_id") for e in entities if type(e) is dict])
+        order, props = self._order()
+        if order is not None:
+            kw["order"], kw["props"] = order, {**(kw.get("props") or {}), **props}
         return self._ds.append(entities, meta=self._meta(meta), **kw)
 
     def append_columns(self, ids, deleted, bodies, hashes, typed=None, present=(), meta=None,
                        group=False):
         self._check(ids)
+        order, props = self._order()
+        kw = {} if order is None else {"order": order, "props": props}
         return self._ds.append_columns(ids, deleted, bodies, hashes, typed, present,
-                                       meta=self._meta(meta), group=group)
+                                       meta=self._meta(meta), group=group, **kw)
 
     def commit_meta(self, meta=None, **props):
         return self._ds.commit_meta(self._meta(meta), **props)
 
     def track_deletions(self, seen, run_started_offset=None, mark=False, meta=None,
                         batch_size=10_000):
+        kw = {}
+        if self._epoch is not None:
+            d = partitioned.order_key(self._epoch, partitioned.DELETE)
+            kw = {"order": lambda eid: d + partitioned.id_tail(eid),
+                  "props": {partitioned.EPOCH: self._epoch}}
         return self._ds.track_deletions(seen, run_started_offset, mark=mark,
-                                        meta=self._meta(meta), batch_size=batch_size)
+                                        meta=self._meta(meta), batch_size=batch_size, **kw)
 
 
 class _TaskStore:
     """What sources and sinks of a task open: shard k of every dataset (on a shard), writers
     guarded."""
 
-    def __init__(self, store, shard):
-        self._store, self._shard = store, shard
+    def __init__(self, store, shard, epoch=None):
+        self._store, self._shard, self._epoch = store, shard, epoch
         self.flags: dict = {}
+        self.prov = _Provenance() if shard is not None else None
 
     def __getattr__(self, name):
         return getattr(self._store, name)
 
     def open(self, name, writer=False, create=False):
-        if self._shard is not None:
-            ds = self._store.open_shard(name, self._shard[0], writer=writer)
-        else:
+        if self._shard is None:
             ds = self._store.open(name, writer=writer, create=create)
-        return _Guarded(ds, self._shard, self.flags) if writer else ds
+            return _Guarded(ds, None, self.flags) if writer else ds
+        ds = self._store.open_shard(name, self._shard[0], writer=writer)
+        if writer:
+            return _Guarded(ds, self._shard, self.flags, self.prov, self._epoch)
+        return _KeyedReader(ds, self.prov)
 
 
 class _Collector:
@@ -172,11 +269,11 @@ class _BufferedLog(ExecLog):
 class TaskHub(Hub):
     """A hub for one task: on a shard, the pipe's dataset source and sink are that shard's."""
 
-    def __init__(self, config, data_dir, shard=None, views=None, **kw):
+    def __init__(self, config, data_dir, shard=None, views=None, epoch=None, **kw):
         super().__init__(config, data_dir, **kw)
         self.provider.views = views     # the worker's join views, kept between tasks
         self.shard = shard
-        self.task_store = _TaskStore(self.store, shard)
+        self.task_store = _TaskStore(self.store, shard, epoch)
         self.dead: dict = {}
 
     def _make_source(self, pipe):
@@ -259,7 +356,8 @@ def run_task(spec: TaskSpec) -> TaskResult:
     t0 = time.perf_counter()
     cfg = _WORKER.config(spec)
     roots = Roots.build(cfg.root, spec.data_dir, spec.allow_paths, file_roots(cfg))
-    hub = TaskHub(cfg, spec.data_dir, shard=spec.shard, keep_going=spec.keep_going,
+    hub = TaskHub(cfg, spec.data_dir, shard=spec.shard, epoch=spec.epoch,
+                  keep_going=spec.keep_going,
                   fsync=spec.fsync, roots=roots, push=spec.push, backend=spec.backend,
                   views=_WORKER.shared_views(spec))
     out = TaskResult(spec.pipe_id, spec.shard, pid=os.getpid())

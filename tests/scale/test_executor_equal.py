@@ -160,24 +160,81 @@ def test_node_fixture_same_datasets(workers, dask_engines, tmp_path):
     assert time.monotonic() - t0 < BOUND
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation (docs/scale-out.md): a pipe that maps "
-                   "several source entities to one _id keeps the last in source order; read "
-                   "whole from a partitioned dataset, the order is shard by shard")
-def test_many_to_one_id_follows_source_order(tmp_path):
-    """The tasks in this process (InlineEngine): the plan and the storage, no cluster."""
-    pipe = {"_id": "by-city", "type": "pipe",
-            "source": {"type": "dataset", "dataset": "people"},
+def _by_city(pipe_id, source, key):
+    """A pipe that maps several source entities to one `_id` (the last one read wins)."""
+    return {"_id": pipe_id, "type": "pipe",
+            "source": {"type": "dataset", "dataset": source},
             "transform": {"type": "dtl", "rules": {"default": [
-                ["add", "_id", "_S.city"], ["add", "last", "_S._id"]]}}}
-    a = fixture.write(str(tmp_path / "cfg-local"), n=200)
-    b = fixture.write(str(tmp_path / "cfg-dask"), n=200)
-    for d in (a, b):
-        with open(os.path.join(d, "pipes", "by-city.conf.json"), "w") as f:
-            json.dump(pipe, f)
+                ["add", "_id", ["concat", "k-", ["string", key]]], ["add", "last", "_S._id"]]}}}
+
+
+# over a whole writer's dataset, a columnar shard task's (keys from its source versions) and
+# an entity-path shard task's whose city rename re-reads dependents (REQUEUE keys)
+MANY_TO_ONE = [_by_city("by-city", "people", "_S.city"),
+               _by_city("by-city-simple", "people-simple", "_S.score"),
+               _by_city("by-city-join", "people-join", "_S.city_name")]
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_many_to_one_id_follows_source_order(shards, tmp_path):
+    """The winner of several source entities mapped to one `_id` is the default executor's:
+    whole reads of partitioned datasets merge the shards by order key. Two generations
+    (changes, removals, a renamed city), each run until stable; the tasks in this process
+    (InlineEngine): the plan and the storage, no cluster."""
+    a, b = str(tmp_path / "cfg-local"), str(tmp_path / "cfg-dask")
     la, db = str(tmp_path / "data-local"), str(tmp_path / "data-dask")
-    _local(a, la)
-    _dask(InlineEngine(), b, db, shards=2)
-    assert differences(snapshot(la), snapshot(db)) == []
+    for gen in (0, 1):
+        for d in (a, b):
+            fixture.write(d, n=200, gen=gen)
+            for p in MANY_TO_ONE:
+                with open(os.path.join(d, "pipes", f"{p['_id']}.conf.json"), "w") as f:
+                    json.dump(p, f)
+        sa = _local(a, la)
+        sb, hub = _dask(InlineEngine(), b, db, shards=shards)
+        assert sa.ok and sb.ok, (sa.as_dict(), sb.as_dict())
+        snap = snapshot(db)
+        assert differences(snapshot(la), snap) == [], f"generation {gen}"
+        assert len(snap["by-city"]) == 13 and len(snap["by-city-simple"]) == 100
+        assert len(snap["by-city-join"]) == 13 + gen        # + the renamed city
+        whole = {t.pipe for t in hub.tasks if t.shard is None}
+        assert {"by-city", "by-city-simple", "by-city-join"} <= whole
+        if gen == 0:   # the last person of city 0 in the json file
+            from storage import Store
+            ds = Store(db).open("by-city")
+            try:
+                assert ds.get("k-c-0")["last"] == "p-195"
+            finally:
+                ds.close()
+    # the city rename re-read people-join's dependents in its shard tasks
+    assert any(t.run.get("queued") for t in hub.tasks if t.pipe == "people-join"), \
+        [t.run for t in hub.tasks if t.pipe == "people-join"]
+
+
+def test_new_pipe_over_an_unpartitioned_dataset(tmp_path):
+    """A data directory the default executor made (unpartitioned datasets), then a new pipe
+    run by the dask executor: its new sink is partitioned, its source is not, so it runs
+    whole - on the columnar path, through the whole writer's order keys."""
+    a = fixture.write(str(tmp_path / "cfg"), n=300)
+    data = str(tmp_path / "data")
+    _local(a, data)
+    by_score = _by_city("by-score", "people-simple", "_S.score")
+    by_score["transform"]["rules"]["default"] = [            # a columnar rule
+        ["add", "_id", ["concat", "s-", "_S._id"]], ["add", "score", "_S.score"]]
+    with open(os.path.join(a, "pipes", "by-score.conf.json"), "w") as f:
+        json.dump(by_score, f)
+    sb, hub = _dask(InlineEngine(), a, data, shards=2)
+    assert sb.ok, sb.as_dict()
+    from storage import Store
+    st = Store(data)
+    assert st.is_partitioned("by-score") and not st.is_partitioned("people-simple")
+    assert [t.shard for t in hub.tasks if t.pipe == "by-score"] == [None]
+    ds = st.open("by-score")
+    try:   # in the source's order
+        assert [e["_id"] for e in ds.entities()] == \
+            [f"s-p-{i}" for i in range(300)]
+        assert ds.verify() == []
+    finally:
+        ds.close()
 
 
 def _nodes():
