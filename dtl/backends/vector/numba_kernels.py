@@ -10,10 +10,18 @@ first array) have gone through them in this process, then every kernel is compil
 from the cache) at once; hash-table kernels (`_jit_always`) compile on their first call, and
 `expect` compiles them up front for a caller that knows it will pass the threshold.
 DTL_JIT_AFTER sets the threshold (0: always compiled).
+
+numba's on-disk cache is not safe across processes (dask workers, parallel `dtl` runs): a
+writer saves the index before the data file and picks the data file's number from the index
+it read, so two processes compiling different signatures at once can leave an index entry
+naming the other's machine code, which a later process loads and runs with the wrong types
+(memory corruption). Every dispatcher's cache loads under a shared and saves under an
+exclusive `flock` on one lock file in its cache directory (`_lock_cache`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 
@@ -32,8 +40,46 @@ def activate() -> None:
     import numba
     jit = numba.njit(cache=True, nogil=True)
     for g, name, f in _FUNCS:
-        g[name] = jit(f)
+        g[name] = _lock_cache(jit(f))
     _STATE["on"] = True
+
+
+def _lock_cache(dispatcher):
+    """Wrap the dispatcher's cache load and save in a lock shared by every process using the
+    same cache directory (see the module docstring). A numba without the attributes this
+    relies on is left as it is."""
+    cache = getattr(dispatcher, "_cache", None)
+    path = getattr(cache, "cache_path", None)
+    load, save = getattr(cache, "load_overload", None), getattr(cache, "save_overload", None)
+    if not path or load is None or save is None:
+        return dispatcher
+    lock_file = os.path.join(path, "dtlhub.lock")
+
+    def load_locked(*a, **kw):
+        with _flock(lock_file, shared=True):
+            return load(*a, **kw)
+
+    def save_locked(*a, **kw):
+        with _flock(lock_file, shared=False):
+            return save(*a, **kw)
+    cache.load_overload, cache.save_overload = load_locked, save_locked
+    return dispatcher
+
+
+@contextlib.contextmanager
+def _flock(path: str, shared: bool):
+    import fcntl
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:             # a read-only cache directory: numba itself skips saving there
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)            # closing releases the lock
 
 
 def expect(rows: int) -> None:
